@@ -1,0 +1,17 @@
+"""keraslab: improve Keras 3 models the scikit-learn way.
+
+Importing keraslab selects the JAX backend when the user chose none (see
+:mod:`keraslab._backend`) and imports nothing heavier than Keras itself: plotting,
+Optuna and Dask are imported only by the functions that need them.
+"""
+
+from keraslab._backend import choose_backend as _choose_backend
+
+_choose_backend()
+
+from keraslab.errors import KeraslabError  # noqa: E402
+from keraslab.wrappers import KerasClassifier, KerasRegressor  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = ["KerasClassifier", "KerasRegressor", "KeraslabError", "__version__"]
