@@ -1,0 +1,45 @@
+"""Shared test fixtures: every test starts seeded, on small data, in a clean Keras session."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import keraslab  # noqa: F401  (chooses the backend before anything imports keras)
+import keras
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+    random.seed(0)
+    np.random.seed(0)
+    keras.utils.set_random_seed(0)
+    yield
+    keras.backend.clear_session()
+
+
+def data_dir() -> Path:
+    """Where test data lives: ``$KERASLAB_DATA`` (CI sets ``../shared/data``)."""
+    value = os.environ.get("KERASLAB_DATA")
+    if not value:
+        pytest.skip("KERASLAB_DATA is not set; set it to the folder holding mnist.npz and sherlock.txt")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def mnist_arrays():
+    """The full MNIST arrays (uint8), read once per session."""
+    with np.load(data_dir() / "mnist.npz") as f:
+        return {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+
+
+@pytest.fixture(scope="session")
+def mnist_small(mnist_arrays):
+    """3,000 flat MNIST training rows scaled to [0, 1] and their integer labels."""
+    x = mnist_arrays["x_train"][:3000].reshape(3000, -1).astype("float32") / 255.0
+    y = mnist_arrays["y_train"][:3000].astype("int64")
+    return x, y
