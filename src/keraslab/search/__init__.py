@@ -1,0 +1,34 @@
+"""Searches beyond the grid: multiresolution, growing subsets, crash-safe resume,
+cost and progress, Optuna and Dask.
+
+``import keraslab.search`` imports scikit-learn only; Optuna is imported by
+:func:`shared_study` when called, Dask only by joblib when you ask for its backend.
+
+Examples
+--------
+>>> from keraslab.search import MultiResolutionSearchCV, Integer, Real
+>>> space = {"C": Real(1e-3, 1e3, log=True)}
+"""
+
+from keraslab.search.cost import ProgressBar, SearchCost, estimate_search_cost
+from keraslab.search.journal import Journal, JournalMismatchError
+from keraslab.search.journaled import JournaledGridSearchCV, JournaledRandomizedSearchCV
+from keraslab.search.multires import MultiResolutionSearchCV, ProxyNotRepresentativeWarning
+from keraslab.search.space import Categorical, Integer, Real
+from keraslab.search.studies import shared_study
+
+__all__ = [
+    "Categorical",
+    "Integer",
+    "Journal",
+    "JournalMismatchError",
+    "JournaledGridSearchCV",
+    "JournaledRandomizedSearchCV",
+    "MultiResolutionSearchCV",
+    "ProgressBar",
+    "ProxyNotRepresentativeWarning",
+    "Real",
+    "SearchCost",
+    "estimate_search_cost",
+    "shared_study",
+]

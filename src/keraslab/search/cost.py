@@ -1,0 +1,294 @@
+"""What a search will cost before it starts, and how far it has got while it runs.
+
+The chapter's warning, "Fitting 3 folds for each of 18 candidates, totalling 54
+fits", becomes a number of seconds here: :func:`estimate_search_cost` times one
+probe fit on one fold and scales it by the number of fits and workers. It works on
+scikit-learn's own ``GridSearchCV`` and ``RandomizedSearchCV`` as well as keraslab's
+searches. :class:`ProgressBar` is the plain-text bar keraslab searches draw on
+stderr (no tqdm needed).
+
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn.linear_model import LogisticRegression
+>>> from sklearn.model_selection import GridSearchCV
+>>> X, y = np.random.default_rng(0).normal(size=(60, 3)), np.arange(60) % 2
+>>> cost = estimate_search_cost(GridSearchCV(LogisticRegression(), {"C": [0.1, 1, 10]}, cv=3), X, y)
+>>> cost.line.startswith("Fitting 3 folds for each of 3 candidates, totalling 9 fits")
+True
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from keraslab.errors import KeraslabTypeError
+
+__all__ = ["ProgressBar", "SearchCost", "estimate_search_cost", "fits_line", "format_seconds"]
+
+
+def fits_line(n_splits: int, n_candidates: int) -> str:
+    """The chapter's (and scikit-learn's verbose) line.
+
+    Examples
+    --------
+    >>> fits_line(3, 18)
+    'Fitting 3 folds for each of 18 candidates, totalling 54 fits'
+    """
+    return (
+        f"Fitting {n_splits} folds for each of {n_candidates} candidates, "
+        f"totalling {n_splits * n_candidates} fits"
+    )
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration for people: ``'0.4 s'``, ``'42 s'``, ``'3 min 05 s'``, ``'2 h 07 min'``.
+
+    Examples
+    --------
+    >>> format_seconds(185)
+    '3 min 05 s'
+    """
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    if seconds < 1:
+        return f"{seconds:.2f} s"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _clock(seconds: float) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "--:--"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:d}:{secs:02d}"
+
+
+@dataclass(frozen=True)
+class SearchCost:
+    """The size of a search and its estimated duration.
+
+    Attributes
+    ----------
+    n_candidates, n_splits, n_fits : int
+        Candidates, CV folds and their product.
+    probe_seconds : float or None
+        Seconds one probe fit (fit plus scoring, one fold) took; ``None`` without a probe.
+    estimated_seconds : float or None
+        ``probe_seconds * n_fits / n_workers``.
+    n_workers : int
+        Parallel workers the fits are spread over (``n_jobs`` under the active joblib backend).
+    """
+
+    n_candidates: int
+    n_splits: int
+    n_fits: int
+    probe_seconds: float | None = None
+    estimated_seconds: float | None = None
+    n_workers: int = 1
+
+    @property
+    def line(self) -> str:
+        """The chapter's line plus the estimate, e.g. ``'Fitting 3 folds for each of 18
+        candidates, totalling 54 fits; estimated 2 min 10 s (probe fit 2.4 s, 1 worker)'``."""
+        text = fits_line(self.n_splits, self.n_candidates)
+        if self.estimated_seconds is not None and self.probe_seconds is not None:
+            workers = f"{self.n_workers} worker" + ("s" if self.n_workers != 1 else "")
+            text += (
+                f"; estimated {format_seconds(self.estimated_seconds)} "
+                f"(probe fit {format_seconds(self.probe_seconds)}, {workers})"
+            )
+        return text
+
+    def __str__(self) -> str:
+        return self.line
+
+
+def n_workers_for(n_jobs: int | None, n_fits: int) -> int:
+    """Workers joblib will use for ``n_jobs`` under the active backend, at most ``n_fits``."""
+    from joblib import effective_n_jobs
+
+    return max(1, min(int(effective_n_jobs(n_jobs)), max(1, n_fits)))
+
+
+def _candidates_of(search: Any) -> list[dict]:
+    from sklearn.model_selection import ParameterGrid, ParameterSampler
+
+    if hasattr(search, "initial_candidates"):  # keraslab's MultiResolutionSearchCV
+        return list(search.initial_candidates())
+    if hasattr(search, "param_grid"):
+        return list(ParameterGrid(search.param_grid))
+    if hasattr(search, "param_distributions") and hasattr(search, "n_iter"):
+        return list(
+            ParameterSampler(
+                search.param_distributions, search.n_iter, random_state=search.random_state
+            )
+        )
+    raise KeraslabTypeError(
+        "estimate_search_cost supports GridSearchCV, RandomizedSearchCV, their keraslab "
+        "Journaled* equivalents and MultiResolutionSearchCV (whose estimate covers round 1). "
+        f"Received: {type(search).__name__}"
+    )
+
+
+def estimate_search_cost(
+    search: Any, X: Any, y: Any = None, *, probe: bool = True, groups: Any = None, **fit_params: Any
+) -> SearchCost:
+    """Count a search's fits and estimate its duration from one timed probe fit.
+
+    Parameters
+    ----------
+    search : GridSearchCV, RandomizedSearchCV or a keraslab search
+        An unfitted search; it is not modified.
+    X, y : array-like
+        The data the search will be fitted on.
+    probe : bool, default=True
+        Fit and score the first candidate on the first fold to time it. With
+        ``False`` only the counts are returned.
+    groups : array-like, optional
+        Groups for group-aware splitters.
+    **fit_params
+        Passed to the probe's ``fit``.
+
+    Returns
+    -------
+    SearchCost
+        ``n_candidates``, ``n_splits``, ``n_fits``, ``probe_seconds``,
+        ``estimated_seconds``, ``n_workers`` and the printable ``line``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.model_selection import RandomizedSearchCV
+    >>> X, y = np.random.default_rng(0).normal(size=(40, 2)), np.arange(40.0)
+    >>> estimate_search_cost(RandomizedSearchCV(Ridge(), {"alpha": [1, 2, 3, 4]}, n_iter=2, cv=4), X, y).n_fits
+    8
+    """
+    from sklearn.base import clone, is_classifier
+    from sklearn.model_selection import check_cv
+    from sklearn.utils import indexable
+    from sklearn.utils.validation import _check_method_params
+
+    from sklearn.utils import _safe_indexing
+
+    candidates = _candidates_of(search)
+    X, y = indexable(X, y)
+    cv = check_cv(search.cv, y, classifier=is_classifier(search.estimator))
+    n_splits = cv.get_n_splits(X, y, groups)
+    n_fits = len(candidates) * n_splits
+    n_workers = n_workers_for(getattr(search, "n_jobs", None), n_fits)
+    if not probe or not candidates:
+        return SearchCost(len(candidates), n_splits, n_fits, None, None, n_workers)
+    train, test = next(iter(cv.split(X, y, groups)))
+    estimator = clone(search.estimator).set_params(**clone(candidates[0], safe=False))
+    scorer, _ = search._get_scorers()
+    train_params = _check_method_params(X, params=fit_params, indices=train)
+    start = time.perf_counter()
+    y_train = None if y is None else _safe_indexing(y, train)
+    estimator.fit(_safe_indexing(X, train), y_train, **train_params)
+    y_test = None if y is None else _safe_indexing(y, test)
+    scorer(estimator, _safe_indexing(X, test), y_test)
+    probe_seconds = time.perf_counter() - start
+    estimated = probe_seconds * n_fits / n_workers
+    return SearchCost(len(candidates), n_splits, n_fits, probe_seconds, estimated, n_workers)
+
+
+class ProgressBar:
+    """A plain-text progress bar: fits done/total, elapsed, ETA and best score so far.
+
+    On a terminal it redraws one line with ``\\r``; elsewhere (log files, CI) it
+    prints a line at every tenth of the way, so logs stay readable.
+
+    Parameters
+    ----------
+    total : int
+        Fits expected (can grow with :meth:`add`).
+    stream : file-like, default=sys.stderr
+    enabled : bool, default=True
+        ``False`` draws nothing (the counters still work).
+
+    Examples
+    --------
+    >>> import io
+    >>> bar = ProgressBar(4, stream=io.StringIO())
+    >>> bar.advance(best=0.9); bar.advance(reused=True); bar.done
+    2
+    """
+
+    def __init__(self, total: int, *, stream: TextIO | None = None, enabled: bool = True) -> None:
+        self.total = int(total)
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled
+        self.done = 0
+        self.computed = 0
+        self.best: float | None = None
+        self._start = time.perf_counter()
+        self._last_decile = -1
+        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._drawn = False
+
+    def add(self, n: int) -> None:
+        """Expect ``n`` more fits (adaptive searches learn their size round by round)."""
+        self.total += int(n)
+
+    def advance(self, best: float | None = None, *, reused: bool = False) -> None:
+        """Count one finished fit (``reused`` ones come from a journal and take no time)."""
+        self.done += 1
+        if not reused:
+            self.computed += 1
+        if best is not None and math.isfinite(best) and (self.best is None or best > self.best):
+            self.best = best
+        self._draw()
+
+    def eta_seconds(self) -> float:
+        """Seconds left, from the average time of the fits computed so far."""
+        if self.computed == 0:
+            return math.nan
+        elapsed = time.perf_counter() - self._start
+        return elapsed / self.computed * max(0, self.total - self.done)
+
+    def text(self) -> str:
+        """The bar's current line."""
+        width = 24
+        frac = self.done / self.total if self.total else 1.0
+        filled = int(round(width * min(1.0, frac)))
+        best = "-" if self.best is None else f"{self.best:.4f}"
+        elapsed = time.perf_counter() - self._start
+        return (
+            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} fits"
+            f"  elapsed {_clock(elapsed)}  ETA {_clock(self.eta_seconds())}  best {best}"
+        )
+
+    def _draw(self) -> None:
+        if not self.enabled:
+            return
+        if self._tty:
+            self.stream.write("\r" + self.text())
+            self._drawn = True
+        else:
+            decile = int(10 * self.done / self.total) if self.total else 10
+            if decile == self._last_decile and self.done != self.total:
+                return
+            self._last_decile = decile
+            self.stream.write(self.text() + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the line on a terminal."""
+        if self.enabled and self._tty and self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
