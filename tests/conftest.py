@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+# Test modules are imported with --import-mode=importlib (several folders hold a
+# test_text.py); helpers shared by tests live here and are imported by name.
+sys.path.insert(0, str(Path(__file__).parent))
 
 import keraslab  # noqa: F401  (chooses the backend before anything imports keras)
 import keras

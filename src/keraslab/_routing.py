@@ -36,7 +36,7 @@ PREDICT_NAMES = ("batch_size", "verbose")
 #: Compile settings the wrapper applies itself when ``build_fn`` does not take them.
 COMPILE_NAMES = ("optimizer", "loss", "metrics", "learning_rate")
 #: Names the wrapper fills from the data when ``build_fn`` asks for them.
-DATA_DERIVED = ("input_shape", "n_features_in", "n_classes", "n_outputs")
+DATA_DERIVED = ("input_shape", "n_features_in", "n_classes", "n_outputs", "multilabel")
 
 
 @dataclass
@@ -128,7 +128,7 @@ def route(
     for name, value in params.items():
         prefix, sep, rest = name.partition("__")
         if sep and prefix in PREFIXES and rest:
-            getattr(routed, prefix)[rest] = value
+            getattr(routed, "build" if prefix == "model" else prefix)[rest] = value
             continue
         placed = False
         if name in names or (var_kw and name not in own_names and name not in COMPILE_NAMES):

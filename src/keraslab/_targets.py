@@ -75,6 +75,12 @@ class ClassTargets:
         k = self.n_classes
         self.from_logits = from_logits
         if self.fmt == MULTILABEL:
+            if kind in (SPARSE, CATEGORICAL):
+                raise KeraslabValueError(
+                    f"Multilabel targets need one sigmoid unit per label and binary cross-entropy, but the "
+                    f"model built by {model_name} is compiled with a {kind} loss. Compile it with "
+                    f"loss='binary_crossentropy'. Received: loss kind '{kind}'"
+                )
             if width != k:
                 raise self._mismatch(model_name, width, f"{k} labels (multilabel targets)", k)
             self.encoding = "multilabel"

@@ -37,15 +37,19 @@ __all__ = ["KerasClassifier", "KerasRegressor"]
 
 
 def default_classifier(input_shape: tuple[int, ...], n_classes: int, hidden_units: int = 100,
-                       learning_rate: float = 0.01) -> keras.Model:
-    """The model used when no ``build_fn`` is given: one ReLU hidden layer, softmax output."""
+                       learning_rate: float = 0.01, multilabel: bool = False) -> keras.Model:
+    """The model used when no ``build_fn`` is given: one ReLU hidden layer, softmax output.
+
+    For multilabel targets the output is one sigmoid unit per label with binary cross-entropy.
+    """
     model = keras.Sequential([
         keras.Input(shape=input_shape),
         keras.layers.Flatten(),
         keras.layers.Dense(hidden_units, activation="relu"),
-        keras.layers.Dense(n_classes, activation="softmax"),
+        keras.layers.Dense(n_classes, activation="sigmoid" if multilabel else "softmax"),
     ])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="binary_crossentropy" if multilabel else "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     return model
 
@@ -378,7 +382,8 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
 
     def _data_derived(self, X) -> dict[str, Any]:
         n = self._targets.n_classes
-        return {"input_shape": tuple(X.shape[1:]), "n_features_in": X.shape[1], "n_classes": n, "n_outputs": n}
+        return {"input_shape": tuple(X.shape[1:]), "n_features_in": X.shape[1], "n_classes": n, "n_outputs": n,
+                "multilabel": self._targets.fmt == MULTILABEL}
 
     def _compile(self, model, routed, X) -> keras.Model:
         multilabel = self._targets.fmt == MULTILABEL
@@ -418,11 +423,13 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""
+        check_is_fitted(self)
         return self._targets.probabilities(self._raw_predict(X))
 
     def predict(self, X) -> np.ndarray:
         """Predicted labels in the format ``y`` was given in."""
-        return self._targets.decode(self.predict_proba(X))
+        proba = self.predict_proba(X)  # checks fitted before _targets is touched
+        return self._targets.decode(proba)
 
 
 class KerasRegressor(RegressorMixin, BaseWrapper):
@@ -453,7 +460,8 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if y.dtype.kind not in "biuf":
-            raise KeraslabValueError(f"KerasRegressor needs numeric targets. Received: y of dtype {y.dtype}")
+            raise KeraslabValueError(f"Unknown label type: KerasRegressor needs numeric targets. "
+                                     f"Received: y of dtype {y.dtype}")
         if y.shape[0] != np.shape(X)[0]:
             raise KeraslabValueError(
                 f"X and y have different numbers of samples: X has {np.shape(X)[0]}, y has {y.shape[0]}."

@@ -14,6 +14,7 @@ from typing import Any
 
 import keras
 
+from keraslab._compiling import make_optimizer as _shared_make_optimizer
 from keraslab.errors import KeraslabTypeError, KeraslabValueError
 
 OptimizerLike = str | keras.optimizers.Optimizer
@@ -69,11 +70,16 @@ def check_shape(name: str, value: Any, rank: int | None = None) -> tuple[int, ..
 
 
 def make_optimizer(optimizer: OptimizerLike, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
-    """An optimizer from a name or instance, with ``learning_rate`` applied when given.
+    """A fresh optimizer from a name or instance, with ``learning_rate`` applied when given.
+
+    Checks the arguments and explains what is wrong, then defers to
+    :func:`keraslab._compiling.make_optimizer` (shared with the wrappers), which
+    always returns a new instance: an optimizer is bound to the variables it was
+    built for, so one instance cannot serve two models.
 
     Examples
     --------
-    >>> float(make_optimizer("adam", 0.1).learning_rate)
+    >>> round(float(make_optimizer("adam", 0.1).learning_rate), 6)
     0.1
     """
     if learning_rate is not None:
@@ -81,25 +87,18 @@ def make_optimizer(optimizer: OptimizerLike, learning_rate: float | None = None)
             raise KeraslabValueError(
                 f"learning_rate must be a positive number or None. Received: learning_rate={learning_rate!r}"
             )
-    if isinstance(optimizer, keras.optimizers.Optimizer):
-        if learning_rate is not None:
-            optimizer.learning_rate = learning_rate
-        return optimizer
-    if not isinstance(optimizer, str):
+    if not isinstance(optimizer, (str, keras.optimizers.Optimizer)):
         raise KeraslabTypeError(
             "optimizer must be a name such as 'adam' or a keras.optimizers.Optimizer. "
             f"Received: optimizer={optimizer!r}"
         )
     try:
-        instance = keras.optimizers.get(optimizer)
+        return _shared_make_optimizer(optimizer, learning_rate)
     except ValueError:
         raise KeraslabValueError(
             "optimizer must be a Keras optimizer name: adam, adamw, adadelta, adagrad, adamax, nadam, "
             f"rmsprop, sgd, ftrl, lion. Received: optimizer={optimizer!r}"
         ) from None
-    if learning_rate is not None:
-        instance.learning_rate = learning_rate
-    return instance
 
 
 def compile_model(

@@ -1,0 +1,240 @@
+"""run(spec) -> RunResult: train, sweep, cross-validate or search, and keep everything.
+
+A run is opened in the store before any data is loaded and closed exactly once:
+``finished``, ``interrupted`` (Ctrl-C; what finished is kept and drawn) or
+``failed`` (the error is stored, then raised). Figures are written as PNG files into
+the run's folder next to the store and registered with the run.
+
+Examples
+--------
+>>> from keraslab.experiments import load_spec, run          # doctest: +SKIP
+>>> result = run(load_spec("b3-32-pooling-cnn", ["train.epochs=1", "data.subset=2000"]))  # doctest: +SKIP
+>>> print(result.describe())                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from keraslab.experiments import interrupt
+from keraslab.experiments.crossval import CandidateResult, cv_results, evaluate_candidates, candidate_settings
+from keraslab.experiments.figures import draw_figures
+from keraslab.experiments.inputs import Inputs, load_inputs
+from keraslab.experiments.reference import compare
+from keraslab.experiments.spec import ExperimentSpec
+from keraslab.experiments.training import FitResult, train_model
+from keraslab.store import ResultStore
+
+__all__ = ["RunResult", "run"]
+
+
+@dataclass
+class RunResult:
+    """The outcome of :func:`run`: fits, folds, candidates, figures and the summary stored with them."""
+
+    run_id: int
+    spec: ExperimentSpec
+    status: str
+    seconds: float
+    store_path: Path
+    fits: list[FitResult] = field(default_factory=list)
+    candidates: list[CandidateResult] = field(default_factory=list)
+    figures: dict[str, Path] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def final_line(self) -> str:
+        return self.summary.get("final_line", "")
+
+    def describe(self) -> str:
+        """What the CLI prints after a run: final line(s), chapter comparison, figure paths."""
+        from keraslab.search.cost import format_seconds
+
+        s = self.spec
+        figures = f" (Figs {', '.join(s.figures)})" if s.figures else ""
+        lines = [f"{s.name} · {s.title}{figures} · run {self.run_id} · {self.status} in {format_seconds(self.seconds)}"]
+        lines += self.summary.get("lines", [])
+        lines += [f"  {c}" for c in self.summary.get("comparisons", [])]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        lines += [f"  figure: {p}" for p in self.figures.values()]
+        lines.append(f"  store: {self.store_path} (run {self.run_id})")
+        return "\n".join(lines)
+
+
+def _versions() -> dict[str, str]:
+    import keras
+    import numpy
+    import sklearn
+
+    import keraslab
+
+    out = {"python": platform.python_version(), "keras": keras.__version__, "numpy": numpy.__version__,
+           "scikit-learn": sklearn.__version__, "keraslab": keraslab.__version__}
+    backend = keras.backend.backend()
+    try:
+        out[backend] = __import__(backend).__version__
+    except (ImportError, AttributeError):
+        pass
+    return out
+
+
+def run(
+    spec: ExperimentSpec,
+    *,
+    store: ResultStore | str | Path | None = None,
+    progress: bool = True,
+    stream: TextIO | None = None,
+) -> RunResult:
+    """Run one experiment and record it.
+
+    Parameters
+    ----------
+    spec : ExperimentSpec
+        From :func:`keraslab.experiments.load_spec` (a file or a catalogue name).
+    store : ResultStore or path, optional
+        Where results go; default ``./keraslab-runs/runs.sqlite``.
+    progress : bool
+        Keras' own bar for a single training; a bar with fits done/total, elapsed and
+        ETA for sweeps, cross-validation and searches.
+    stream : file-like, default sys.stderr
+        Where the progress bar of sweeps and searches is drawn.
+
+    Returns
+    -------
+    RunResult
+        Also for an interrupted run (``status="interrupted"``). A run that fails is
+        stored as ``failed`` and its exception re-raised.
+    """
+    import keras
+
+    owns_store = not isinstance(store, ResultStore)
+    db = store if isinstance(store, ResultStore) else ResultStore(store)
+    db.save_experiment(spec.name, title=spec.title, figures=spec.figures, reference=spec.reference)
+    parameters = {"overrides": list(spec.overrides), "epochs": spec.train.epochs,
+                  "batch_size": spec.train.batch_size, "subset": spec.data.subset}
+    run_id = db.begin_run(spec.name, kind=spec.kind, spec_text=spec.to_toml(), parameters=parameters,
+                          backend=keras.backend.backend(), versions=_versions())
+    result = RunResult(run_id, spec, "running", 0.0, db.path)
+    start = time.perf_counter()
+    stream = stream if stream is not None else sys.stderr
+    try:
+        with interrupt.stop_on_ctrl_c():
+            try:
+                inputs = load_inputs(spec.data)
+                db.set_fingerprint(run_id, inputs.fingerprint)
+                _dispatch(spec, inputs, db, result, progress, stream)
+                result.status = "interrupted" if interrupt.requested() else "finished"
+            except KeyboardInterrupt:
+                result.status = "interrupted"
+                inputs = None
+            result.summary = _summarise(spec, result)
+            result.figures = draw_figures(spec, result, inputs, db.run_folder(run_id))
+        for name, path in result.figures.items():
+            db.add_figure(run_id, name, path)
+        result.seconds = time.perf_counter() - start
+        db.finish_run(run_id, result.status, summary=result.summary)
+        return result
+    except BaseException as exc:
+        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, KeyboardInterrupt):
+            result.status = "interrupted"
+        result.summary = _summarise(spec, result)
+        db.finish_run(run_id, result.status, summary=result.summary, error=result.error)
+        raise
+    finally:
+        if owns_store:
+            db.close()
+
+
+def _dispatch(spec: ExperimentSpec, inputs: Inputs, db: ResultStore, result: RunResult,
+              progress: bool, stream: TextIO) -> None:
+    from keraslab.search.cost import ProgressBar, fits_line
+
+    kind = spec.kind
+    if kind == "train":
+        result.fits.append(train_model(spec, inputs, store=db, run_id=result.run_id, label="training",
+                                       verbose=1 if progress else 0))
+        return
+    if kind == "sweep":
+        values = spec.explore.values
+        bar = ProgressBar(len(values), stream=stream, enabled=progress)
+        try:
+            for value in values:
+                if interrupt.requested():
+                    break
+                derived = spec.with_value(spec.explore.parameter, value)
+                data = load_inputs(derived.data) if spec.explore.parameter.startswith("data.") else inputs
+                label = f"{spec.explore.parameter.split('.')[-1]}={value}"
+                result.fits.append(train_model(derived, data, store=db, run_id=result.run_id, label=label,
+                                               params={spec.explore.parameter: value}))
+                bar.advance()
+        finally:
+            bar.close()
+        return
+    n_candidates = len(candidate_settings(spec))
+    if progress:
+        stream.write(fits_line(spec.explore.folds, n_candidates) + "\n")
+    bar = ProgressBar(n_candidates * spec.explore.folds, stream=stream, enabled=progress)
+    try:
+        result.candidates = evaluate_candidates(spec, inputs, store=db, run_id=result.run_id, progress=bar)
+    finally:
+        bar.close()
+
+
+def _summarise(spec: ExperimentSpec, result: RunResult) -> dict[str, Any]:
+    """The numbers a run is remembered by, the lines the CLI prints, and the chapter comparison."""
+    summary: dict[str, Any] = {}
+    lines: list[str] = []
+    if result.fits:
+        finals = {f.label: f.final_metrics() for f in result.fits}
+        summary["finals"] = finals
+        summary["final_lines"] = {f.label: f.final_line for f in result.fits}
+        summary["final_line"] = result.fits[-1].final_line
+        for f in result.fits:
+            prefix = f"[{f.label}] " if len(result.fits) > 1 else ""
+            status = "" if f.status == "finished" else f"  ({f.status}{': ' + f.error if f.error else ''})"
+            lines.append(f"{prefix}{f.final_line}{status}")
+            if f.predictions is not None:
+                summary.setdefault("rms_error", {})[f.label] = f.extras.get("rms_error")
+        if len(result.fits) > 1:
+            summary["fit_seconds"] = {f.label: f.seconds for f in result.fits}
+    if result.candidates:
+        _summarise_candidates(spec, result.candidates, summary, lines)
+    summary["lines"] = lines
+    summary["comparisons"] = compare(spec.reference, summary)
+    return summary
+
+
+def _summarise_candidates(spec: ExperimentSpec, candidates: list[CandidateResult], summary: dict, lines: list) -> None:
+    if spec.kind == "cv":
+        c = candidates[0]
+        summary["fold_scores"] = [f.score for f in c.folds]
+        summary["failed_folds"] = [{"fold": f.fold, "error": f.error} for f in c.failed]
+        summary["mean_score"] = c.mean
+        summary["std_score"] = c.std
+        scores = " ".join("FAILED" if f.score is None else f"{f.score:.4f}" for f in c.folds)
+        lines.append(f"fold scores: {scores}")
+        if c.mean is not None:
+            lines.append(f"mean {c.mean:.4f} (std {c.std:.4f}) over {len(c.scores)} of {len(c.folds)} folds")
+        lines += [f"fold {f.fold} FAILED (not counted as a score): {f.error}" for f in c.failed]
+        return
+    results = cv_results(candidates)
+    summary["cv_results"] = results
+    summary["candidate_params"] = [c.params for c in candidates]
+    complete = [c for c in candidates if c.status == "finished"]
+    if complete:
+        best = max(complete, key=lambda c: c.mean)
+        summary["best_score"] = best.mean
+        summary["best_params"] = best.params
+        lines.append(f"best mean score {best.mean:.4f} with {best.params} "
+                     f"({len(complete)} of {len(candidates)} candidates complete)")
+    for c in candidates:
+        if c.failed:
+            lines.append(f"candidate {c.idx} {c.params}: {len(c.failed)} fold(s) FAILED: {c.failed[0].error}")

@@ -1,0 +1,309 @@
+"""One training of one model: build from the spec, fit, record every epoch in the store.
+
+Two ways in, one record: :func:`train_model` fits a Keras model directly (arrays or
+generated batches, Keras' own progress bar), and :func:`make_estimator` builds the
+scikit-learn wrapper for cross-validation and searches. Both attach a
+:class:`EpochRecorder`, which writes each *finished* epoch to the store as it ends,
+with its seconds from :class:`keraslab.callbacks.EpochTimer`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from keraslab.callbacks import EpochTimer, ResetStatesEachEpoch
+from keraslab.errors import KeraslabValueError
+from keraslab.experiments import interrupt
+from keraslab.experiments.inputs import Inputs
+from keraslab.experiments.spec import ExperimentSpec
+from keraslab.store import ResultStore
+
+__all__ = ["FitResult", "EpochRecorder", "train_model", "make_estimator", "final_line", "build_kwargs"]
+
+_TIMER_KEY = "seconds"
+#: Keras 3 names -> the chapter's (Keras 2) names in the final line.
+_SHORT = {"accuracy": "acc", "val_accuracy": "val_acc"}
+
+
+@dataclass
+class FitResult:
+    """What one training left behind."""
+
+    label: str
+    params: dict[str, Any]
+    status: str
+    history: dict[str, list[float]]
+    epoch_seconds: list[float]
+    seconds: float
+    epochs_planned: int
+    error: str = ""
+    predictions: np.ndarray | None = None  # sequence experiments: predictions on the test curve
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final_line(self) -> str:
+        return final_line(self.history, self.epoch_seconds, self.epochs_planned)
+
+    def final_metrics(self) -> dict[str, float]:
+        """Last-epoch metrics under the chapter's names (``acc``, ``val_acc``), plus epoch seconds."""
+        out = {_SHORT.get(k, k): v[-1] for k, v in self.history.items() if v}
+        if self.epoch_seconds:
+            out["epoch_seconds"] = self.epoch_seconds[-1]
+        return out
+
+
+def _format_number(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.4e}"
+
+
+def final_line(history: dict[str, list[float]], epoch_seconds: list[float], epochs_planned: int) -> str:
+    """The last epoch in the chapter's style.
+
+    Examples
+    --------
+    >>> final_line({"loss": [0.1, 0.0062], "accuracy": [0.9, 0.9978], "val_loss": [0.2, 0.04],
+    ...             "val_accuracy": [0.9, 0.9912]}, [40.0, 36.2], 100)
+    'Epoch 2/100 - 36s - loss: 0.0062 - acc: 0.9978 - val_loss: 0.0400 - val_acc: 0.9912'
+    """
+    done = len(history.get("loss", []))
+    if not done:
+        return f"Epoch 0/{epochs_planned} (no epoch finished)"
+    train_keys = ["loss"] + [k for k in history if k != "loss" and not k.startswith("val_")]
+    val_keys = [f"val_{k}" for k in train_keys if f"val_{k}" in history]
+    parts = [f"Epoch {done}/{epochs_planned}"]
+    if epoch_seconds:
+        parts.append(f"{epoch_seconds[-1]:.0f}s")
+    parts += [f"{_SHORT.get(k, k)}: {_format_number(history[k][-1])}" for k in train_keys + val_keys]
+    return " - ".join(parts)
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """Write each finished epoch to the store; stop after the current batch when asked.
+
+    An epoch cut short by a stop request is not recorded: its numbers would describe
+    part of an epoch under a whole epoch's name.
+    """
+
+    def __init__(self, store: ResultStore, fit_id: int) -> None:
+        super().__init__()
+        self.store = store
+        self.fit_id = fit_id
+        self.history: dict[str, list[float]] = {}
+        self.epoch_seconds: list[float] = []
+        self.cut_short = False
+        self._batches = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._batches = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._batches = batch + 1
+        if interrupt.requested():
+            self.model.stop_training = True
+            steps = (self.params or {}).get("steps")
+            self.cut_short = steps is None or self._batches < steps
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.cut_short:
+            return
+        metrics = {k: float(v) for k, v in (logs or {}).items() if k != _TIMER_KEY}
+        seconds = (logs or {}).get(_TIMER_KEY)
+        self.store.record_epoch(self.fit_id, epoch + 1, metrics, seconds=seconds)
+        for key, value in metrics.items():
+            self.history.setdefault(key, []).append(value)
+        self.epoch_seconds.append(float(seconds) if seconds is not None else float("nan"))
+
+
+def build_kwargs(spec: ExperimentSpec, inputs: Inputs, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Arguments for the build function: the spec's, the train table's and the data's."""
+    func = spec.model.function()
+    accepted = inspect.signature(func).parameters
+    kwargs = dict(spec.model.params)
+    if spec.train.optimizer and "optimizer" in accepted:
+        kwargs.setdefault("optimizer", spec.train.optimizer)
+    if spec.train.learning_rate and "learning_rate" in accepted:
+        kwargs.setdefault("learning_rate", spec.train.learning_rate)
+    derived = {"input_shape": inputs.input_shape, "n_classes": inputs.n_classes, "n_outputs": inputs.n_outputs,
+               "batch_size": spec.train.batch_size if spec.train.stateful else None}
+    for name, value in derived.items():
+        if name in accepted and name not in kwargs and value is not None:
+            kwargs[name] = value
+    kwargs.update(extra or {})
+    return kwargs
+
+
+def _compile_overrides(spec: ExperimentSpec) -> dict[str, Any]:
+    """Optimizer settings the build function does not take; applied by recompiling."""
+    accepted = inspect.signature(spec.model.function()).parameters
+    out: dict[str, Any] = {}
+    if spec.train.optimizer and "optimizer" not in accepted:
+        out["optimizer"] = spec.train.optimizer
+    if spec.train.learning_rate and "learning_rate" not in accepted:
+        out["learning_rate"] = spec.train.learning_rate
+    return out
+
+
+def _build(spec: ExperimentSpec, inputs: Inputs) -> keras.Model:
+    from keraslab._compiling import ensure_compiled
+
+    model = spec.model.function()(**build_kwargs(spec, inputs))
+    if not isinstance(model, keras.Model):
+        raise KeraslabValueError(
+            f"{spec.model.build} must return a keras.Model. Received: {type(model).__name__}"
+        )
+    default_loss = "sparse_categorical_crossentropy" if inputs.task == "classification" else "mean_squared_error"
+    metrics = ["accuracy"] if inputs.task == "classification" else None
+    return ensure_compiled(model, _compile_overrides(spec), default_loss, metrics)
+
+
+def _label_encoder(model: keras.Model, inputs: Inputs):
+    """Targets in the format the compiled loss wants (one-hot for categorical cross-entropy)."""
+    from keraslab._compiling import CATEGORICAL, loss_kind
+
+    if inputs.task != "classification" or loss_kind(model.loss) != CATEGORICAL:
+        return lambda y: y
+    eye = np.eye(inputs.n_classes, dtype="float32")
+    return lambda y: eye[np.asarray(y).astype("int64")]
+
+
+def _encoded_batches(inner: Any, encode: Any) -> keras.utils.PyDataset:
+    class Encoded(keras.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__()
+
+        def __len__(self) -> int:
+            return len(inner)
+
+        def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+            x, y = inner[index]
+            return np.asarray(x, dtype="float32"), encode(y)
+
+        def on_epoch_end(self) -> None:
+            if hasattr(inner, "on_epoch_end"):
+                inner.on_epoch_end()
+
+    return Encoded()
+
+
+def _callbacks(spec: ExperimentSpec, recorder: EpochRecorder) -> list[keras.callbacks.Callback]:
+    callbacks: list[keras.callbacks.Callback] = []
+    if spec.train.stateful:
+        callbacks.append(ResetStatesEachEpoch())
+    if spec.train.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(**spec.train.early_stopping))
+    # The timer writes "seconds" into the logs that the recorder then reads.
+    return callbacks + [EpochTimer(_TIMER_KEY), recorder]
+
+
+def train_model(
+    spec: ExperimentSpec,
+    inputs: Inputs,
+    *,
+    store: ResultStore,
+    run_id: int,
+    label: str,
+    params: dict[str, Any] | None = None,
+    verbose: int = 0,
+) -> FitResult:
+    """Build the spec's model and train it once, recording epochs as they finish.
+
+    A loss that becomes NaN or infinite ends the fit as ``failed`` (kept, with its
+    finished epochs); a stop request ends it as ``interrupted``.
+    """
+    if spec.train.stateful:
+        inputs = inputs.trimmed_to(spec.train.batch_size)
+    fit_id = store.begin_fit(run_id, label, params)
+    recorder = EpochRecorder(store, fit_id)
+    start = time.perf_counter()
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(spec.train.seed)
+    status, error, predictions, extras = "finished", "", None, {}
+    try:
+        model = _build(spec, inputs)
+        encode = _label_encoder(model, inputs)
+        validation = (inputs.x_val, encode(inputs.y_val)) if inputs.x_val is not None else None
+        common = dict(epochs=spec.train.epochs, validation_data=validation, verbose=verbose,
+                      callbacks=_callbacks(spec, recorder) + [keras.callbacks.TerminateOnNaN()])
+        if inputs.train_flow is not None:
+            batches = _encoded_batches(inputs.train_flow(spec.train.batch_size, spec.train.seed), encode)
+            model.fit(batches, **common)
+        else:
+            model.fit(inputs.x_train, encode(inputs.y_train), batch_size=spec.train.batch_size,
+                      shuffle=spec.train.shuffle and not spec.train.stateful, **common)
+        losses = recorder.history.get("loss", [])
+        if losses and not math.isfinite(losses[-1]):
+            status, error = "failed", f"the training loss became {losses[-1]} at epoch {len(losses)}"
+        elif recorder.cut_short or interrupt.requested():
+            status = "interrupted"
+        if status == "finished" and inputs.sequence is not None:
+            predictions = _predict_sequence(model, inputs, spec)
+            view = inputs.sequence
+            truth = view.truth[view.window: view.window + len(predictions)]
+            extras = {"window": view.window, "truth": view.truth,
+                      "rms_error": float(np.sqrt(np.mean((predictions - truth) ** 2)))}
+    except KeyboardInterrupt:
+        store.end_fit(fit_id, "interrupted", seconds=time.perf_counter() - start)
+        raise
+    except Exception as exc:
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        store.end_fit(fit_id, status, seconds=time.perf_counter() - start, error=error)
+        raise
+    seconds = time.perf_counter() - start
+    store.end_fit(fit_id, status, seconds=seconds, error=error)
+    return FitResult(label, dict(params or {}), status, recorder.history, recorder.epoch_seconds, seconds,
+                     spec.train.epochs, error, predictions, extras)
+
+
+def _predict_sequence(model: keras.Model, inputs: Inputs, spec: ExperimentSpec) -> np.ndarray:
+    view = inputs.sequence
+    x = view.x
+    if spec.train.stateful:
+        x = x[: len(x) - len(x) % spec.train.batch_size]
+    raw = np.asarray(model.predict(x, batch_size=spec.train.batch_size, verbose=0))
+    if raw.ndim == 3:  # one output per time step: the last step predicts the next value
+        raw = raw[:, -1, :]
+    return view.inverse(raw[:, 0])
+
+
+def make_estimator(
+    spec: ExperimentSpec,
+    inputs: Inputs,
+    params: dict[str, Any] | None = None,
+    *,
+    callbacks: list[keras.callbacks.Callback] | None = None,
+    scaler: str = "none",
+) -> Any:
+    """The spec's model as a scikit-learn estimator (optionally behind a scaler), for CV and searches.
+
+    ``params`` uses the spec's names: ``{"model.number_of_layers": 3, "train.epochs": 5}``.
+    With a scaler the pipeline's steps are named as in the chapter: ``normalize_step``
+    and ``model_step``.
+    """
+    from keraslab.wrappers import KerasClassifier, KerasRegressor
+
+    settings = build_kwargs(spec, inputs)
+    for name in ("input_shape", "n_classes", "n_outputs"):
+        settings.pop(name, None)  # the wrapper fills them from each fold's data
+    settings.update(_compile_overrides(spec))
+    settings.update(epochs=spec.train.epochs, batch_size=spec.train.batch_size, verbose=0,
+                    shuffle=spec.train.shuffle and not spec.train.stateful, random_state=spec.train.seed)
+    for key, value in (params or {}).items():
+        settings[key.split(".", 1)[1]] = value
+    cls = KerasClassifier if inputs.task == "classification" else KerasRegressor
+    estimator = cls(build_fn=spec.model.function(), callbacks=callbacks, **settings)
+    if scaler == "none":
+        return estimator
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    step = MinMaxScaler() if scaler == "minmax" else StandardScaler()
+    return Pipeline([("normalize_step", step), ("model_step", estimator)])
