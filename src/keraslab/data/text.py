@@ -473,9 +473,10 @@ def sample_with_temperature(
         )
     if temperature == 0:
         return int(np.argmax(p))
-    with np.errstate(divide="ignore"):
+    # log(0) = -inf and exp underflowing to 0 are the intended results for impossible/unlikely tokens.
+    with np.errstate(divide="ignore", under="ignore"):
         logits = np.log(p) / temperature
-    weights = np.exp(logits - logits.max())  # the largest weight is exactly 1: no overflow
+        weights = np.exp(logits - logits.max())  # the largest weight is exactly 1: no overflow
     cumulative = np.cumsum(weights)
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     # side="right" never lands on a zero-weight token: its cumulative value equals its predecessor's.
