@@ -6,8 +6,10 @@ Optuna and Dask are imported only by the functions that need them.
 """
 
 from keraslab._backend import choose_backend as _choose_backend
+from keraslab._backend import limit_threads_in_workers as _limit_threads_in_workers
 
 _choose_backend()
+_limit_threads_in_workers()
 
 from keraslab.errors import KeraslabError  # noqa: E402
 from keraslab.wrappers import KerasClassifier, KerasRegressor  # noqa: E402

@@ -47,3 +47,24 @@ def choose_backend() -> str | None:
             return None
     os.environ["KERAS_BACKEND"] = DEFAULT_BACKEND
     return DEFAULT_BACKEND
+
+
+def limit_threads_in_workers() -> bool:
+    """Make XLA single-threaded in processes that were told to use one thread.
+
+    joblib's process workers (``n_jobs=2`` in ``cross_val_score`` or ``GridSearchCV``)
+    set ``OMP_NUM_THREADS`` to ``cores // n_jobs`` so that BLAS does not oversubscribe
+    the machine. XLA's CPU backend (JAX) ignores that variable and starts one thread per
+    core in every worker; on 2 cores with 2 workers that is 4 busy threads fighting
+    for 2 cores. PyTorch already honours ``OMP_NUM_THREADS``. Must run before JAX
+    creates its CPU client, so it is called at ``import keraslab``.
+
+    Returns whether XLA_FLAGS was changed.
+    """
+    if os.environ.get("OMP_NUM_THREADS") != "1" or "jax" in sys.modules:
+        return False
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_multi_thread_eigen" in flags:
+        return False
+    os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
+    return True
