@@ -92,13 +92,15 @@ def make_optimizer(optimizer: OptimizerLike, learning_rate: float | None = None)
             "optimizer must be a name such as 'adam' or a keras.optimizers.Optimizer. "
             f"Received: optimizer={optimizer!r}"
         )
-    try:
-        return _shared_make_optimizer(optimizer, learning_rate)
-    except ValueError:
-        raise KeraslabValueError(
-            "optimizer must be a Keras optimizer name: adam, adamw, adadelta, adagrad, adamax, nadam, "
-            f"rmsprop, sgd, ftrl, lion. Received: optimizer={optimizer!r}"
-        ) from None
+    if isinstance(optimizer, str):
+        try:
+            keras.optimizers.get(optimizer)
+        except ValueError:
+            raise KeraslabValueError(
+                "optimizer must be a Keras optimizer name: adam, adamw, adadelta, adagrad, adamax, nadam, "
+                f"rmsprop, sgd, ftrl, lion. Received: optimizer={optimizer!r}"
+            ) from None
+    return _shared_make_optimizer(optimizer, learning_rate)
 
 
 def compile_model(
