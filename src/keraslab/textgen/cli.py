@@ -1,0 +1,141 @@
+"""``keraslab generate``: train a text generator on a corpus, or generate with a saved one.
+
+Two forms (exactly one of ``--corpus`` and ``--model``)::
+
+    keraslab generate --corpus sherlock.txt --level char --epochs 5 --output samples.txt --save sherlock.keras
+    keraslab generate --model sherlock.keras --seed "to sherlock holmes she is" --temperature 0.7
+
+Registered in :mod:`keraslab.cli` by :func:`add_parser`; errors are
+:class:`~keraslab.errors.KeraslabError`, which the main command turns into exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from keraslab.errors import KeraslabValueError
+
+__all__ = ["add_parser", "run_generate"]
+
+EPILOG = """\
+examples:
+  keraslab generate --corpus sherlock.txt --level char --epochs 5 --output samples.txt --save sherlock.keras
+  keraslab generate --corpus sherlock.txt --level word --max-words 8000 --epochs 2 --output words.txt
+  keraslab generate --model sherlock.keras --seed "to sherlock holmes she is" --temperature 0.7 --length 300
+"""
+
+
+def _numbers(option: str, text: str, kind: type) -> list:
+    try:
+        values = [kind(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise KeraslabValueError(
+            f"{option} takes comma-separated {'integers' if kind is int else 'numbers'}, e.g. "
+            f"{'128,128' if kind is int else '0.5,1.0,1.5'}. Received: {option} {text}"
+        ) from None
+    if not values:
+        raise KeraslabValueError(f"{option} needs at least one value. Received: {option} {text!r}")
+    return values
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``generate`` subcommand to the ``keraslab`` parser."""
+    p = sub.add_parser(
+        "generate", help="train a text generator letter by letter or word by word, or generate with a saved one",
+        description="Train the chapter's LSTM text generator on a corpus (printing and writing samples after every "
+                    "epoch), or continue a seed with a model saved by --save.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", type=Path, help="UTF-8 text to train on (relative names are also looked up "
+                                                    "in $KERASLAB_DATA)")
+    source.add_argument("--model", type=Path, help="a .keras file saved by `keraslab generate --save`")
+    p.add_argument("--level", choices=("char", "word"), default="char", help="letter by letter or word by word")
+    p.add_argument("--epochs", type=int, default=1, help="training epochs (default 1)")
+    p.add_argument("--output", type=Path, default=None, help="append the generated samples to this file")
+    p.add_argument("--window-length", type=int, default=40, help="tokens per training fragment (default 40)")
+    p.add_argument("--step", type=int, default=3, help="distance between fragment starts (default 3)")
+    p.add_argument("--batch-size", type=int, default=100, help="fragments per batch (default 100)")
+    p.add_argument("--max-words", type=int, default=8000, help="word level: vocabulary size (default 8000)")
+    p.add_argument("--units", default="128,128", help="LSTM sizes, comma-separated (default 128,128)")
+    p.add_argument("--steps-per-epoch", type=int, default=None, help="train on this many batches per epoch")
+    p.add_argument("--temperatures", default=None, help="comma-separated, each > 0 (default 0.5,1.0,1.5)")
+    p.add_argument("--temperature", type=float, default=None, help="one temperature > 0 (same as --temperatures T)")
+    p.add_argument("--greedy", action="store_true", help="with --model: always take the most likely token")
+    p.add_argument("--length", type=int, default=1000, help="tokens to generate per temperature (default 1000)")
+    p.add_argument("--seed", "--seed-text", dest="seed_text", default=None,
+                   help="text to continue (training: instead of a random corpus fragment each epoch)")
+    p.add_argument("--random-seed", type=int, default=None, help="make training and sampling reproducible")
+    p.add_argument("--save", type=Path, default=None, help="save the trained model and vocabulary (.keras)")
+    p.add_argument("--store", type=Path, default=None,
+                   help="result store for the loss per epoch (default: ./keraslab-runs/runs.sqlite)")
+    p.add_argument("--no-store", action="store_true", help="do not record the run in a result store")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(func=run_generate)
+    return p
+
+
+def _temperatures(args: argparse.Namespace) -> list[float]:
+    from keraslab.textgen.generate import check_temperatures
+
+    if args.temperatures is not None and args.temperature is not None:
+        raise KeraslabValueError(
+            "Give --temperature or --temperatures, not both. "
+            f"Received: --temperature {args.temperature} --temperatures {args.temperatures}"
+        )
+    if args.temperature is not None:
+        return list(check_temperatures([args.temperature]))
+    return list(check_temperatures(_numbers("--temperatures", args.temperatures or "0.5,1.0,1.5", float)))
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Handler of ``keraslab generate``; returns the exit code."""
+    temperatures = _temperatures(args)  # checked first: a bad temperature fails before any training
+    if args.model is not None:
+        return _generate_with_model(args, temperatures)
+    from keraslab.store import DEFAULT_STORE
+    from keraslab.textgen.train import train_text_generator
+
+    store = None if args.no_store else (args.store or DEFAULT_STORE)
+    result = train_text_generator(
+        args.corpus, level=args.level, window_length=args.window_length, step=args.step,
+        max_words=args.max_words, epochs=args.epochs, batch_size=args.batch_size, temperatures=temperatures,
+        generate_length=args.length, seed=args.random_seed, output=args.output, seed_text=args.seed_text,
+        units=_numbers("--units", args.units, int), steps_per_epoch=args.steps_per_epoch, save_to=args.save,
+        store=store, verbose=0 if args.quiet else 1,
+    )
+    if not args.quiet:
+        losses = result.history.get("loss", [])
+        print(f"trained {len(losses)} epoch(s); loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else "no epochs")
+        for label, path in (("samples", result.output), ("model", result.saved_to)):
+            if path is not None:
+                print(f"{label}: {path}")
+        if result.run_id is not None:
+            print(f"run {result.run_id} in {store}")
+    return 0
+
+
+def _generate_with_model(args: argparse.Namespace, temperatures: list[float]) -> int:
+    from keraslab.textgen.output import TextSample, append_samples, format_epoch
+    from keraslab.textgen.saving import load_generator
+
+    if args.seed_text is None:
+        raise KeraslabValueError('--model needs a text to continue: add --seed "...". Received: no --seed')
+    generator = load_generator(args.model, compile=False)
+    seed = args.seed_text
+    samples = [
+        TextSample(
+            int(generator.metadata.get("epochs", 0)), temperature, seed,
+            generator.generate(seed, args.length, temperature, rng=args.random_seed, greedy=args.greedy),
+        )
+        for temperature in temperatures
+    ]
+    if args.output is not None:
+        append_samples(args.output, samples)
+    if not args.quiet:
+        if len(samples) == 1:
+            print(samples[0].text)
+        else:
+            print(format_epoch(samples), end="")
+    return 0

@@ -1,0 +1,307 @@
+"""Training a text generator the chapter's way, without materialising the one-hot tensor.
+
+The chapter one-hot encodes every fragment of the corpus before training; for the
+full Sherlock Holmes corpus at window 40, step 3 that is a million fragments times
+40 times ~60 characters, gigabytes of memory. Here the corpus is encoded once to one
+small integer per token and :class:`keraslab.data.OneHotFragments` builds each
+batch's one-hot block when Keras asks for it; memory stays at the size of the text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from keraslab.callbacks import TextSampler
+from keraslab.data.datasets import load_corpus
+from keraslab.data.text import CharVocabulary, OneHotFragments, Vocabulary, WordVocabulary
+from keraslab.errors import KeraslabTypeError, KeraslabValueError
+from keraslab.textgen.generate import _check_length, check_temperatures
+from keraslab.textgen.output import TextSample
+from keraslab.textgen.saving import TextGenerator, save_generator
+from keraslab.zoo.text import char_generator, word_generator
+
+__all__ = ["train_text_generator", "TextGenerationResult"]
+
+LEVELS = ("char", "word")
+
+
+@dataclass
+class TextGenerationResult:
+    """What :func:`train_text_generator` produced.
+
+    Attributes
+    ----------
+    model : keras.Model
+    vocabulary : Vocabulary
+    history : dict of str to list of float
+        Keras' ``History.history`` (``loss`` per epoch).
+    samples : list of TextSample
+        Every per-epoch sample, in order.
+    metadata : dict
+        The settings saved with the model.
+    output : Path or None
+        The file the samples were appended to.
+    saved_to : Path or None
+        The ``.keras`` file, when ``save_to`` was given.
+    run_id : int or None
+        The run in the result store, when one was given.
+    """
+
+    model: keras.Model
+    vocabulary: Vocabulary
+    history: dict[str, list[float]]
+    samples: list[TextSample]
+    metadata: dict[str, Any]
+    output: Path | None = None
+    saved_to: Path | None = None
+    run_id: int | None = None
+    seconds_per_epoch: list[float] = field(default_factory=list)
+
+    @property
+    def generator(self) -> TextGenerator:
+        """The trained model with its vocabulary, ready to :meth:`~TextGenerator.generate` or save."""
+        return TextGenerator(self.model, self.vocabulary, self.metadata)
+
+
+class _EpochLog(keras.callbacks.Callback):
+    """Time each epoch, print one line for it, and record its logs (loss) in the result store."""
+
+    def __init__(self, store: Any, fit_id: int | None, epochs: int, verbose: bool) -> None:
+        super().__init__()
+        self.store = store
+        self.fit_id = fit_id
+        self.epochs = epochs
+        self.verbose = verbose
+        self.seconds: list[float] = []
+        self.losses: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        # Timed before the TextSampler runs (it comes later in the callback list): training only.
+        elapsed = time.perf_counter() - self._start
+        self.seconds.append(elapsed)
+        self.losses.append(float((logs or {}).get("loss", math.nan)))
+        if self.verbose:
+            # Printed here, before the TextSampler's samples of the same epoch.
+            print(f"epoch {epoch + 1}/{self.epochs}: loss {self.losses[-1]:.4f}, {elapsed:.1f} s", flush=True)
+        if self.store is not None:
+            self.store.record_epoch(self.fit_id, epoch + 1, dict(logs or {}), seconds=elapsed)
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise KeraslabValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def _check_corpus(path: object, vocabulary: Vocabulary, ids: np.ndarray, window_length: int) -> None:
+    unit = "characters" if isinstance(vocabulary, CharVocabulary) else "words and punctuation marks"
+    if len(ids) <= window_length:
+        raise KeraslabValueError(
+            f"The corpus is shorter than one training fragment: window_length={window_length} needs at least "
+            f"{window_length + 1} {unit} (a window and the token after it). Use a longer corpus or a smaller "
+            f"window_length. Received: {len(ids)} {unit} in {str(path)!r}"
+        )
+
+
+def _open_store(store: Any) -> tuple[Any, bool]:
+    """(ResultStore or None, whether we opened it and must close it)."""
+    if store is None:
+        return None, False
+    from keraslab.store import ResultStore  # the store is optional: only imported when asked for
+
+    if isinstance(store, ResultStore):
+        return store, False
+    if isinstance(store, (str, os.PathLike)):
+        return ResultStore(store), True
+    raise KeraslabTypeError(f"store must be a ResultStore or a path to one. Received: {type(store).__name__}")
+
+
+def train_text_generator(
+    corpus_path: str | os.PathLike[str],
+    level: str = "char",
+    window_length: int = 40,
+    step: int = 3,
+    max_words: int = 8000,
+    epochs: int = 1,
+    batch_size: int = 100,
+    temperatures: Sequence[float] = (0.5, 1.0, 1.5),
+    generate_length: int = 1000,
+    seed: int | None = None,
+    output: str | os.PathLike[str] | None = None,
+    *,
+    seed_text: str | None = None,
+    units: int | Sequence[int] = (128, 128),
+    embedding_dim: int = 64,
+    learning_rate: float = 0.01,
+    lower: bool = True,
+    steps_per_epoch: int | None = None,
+    save_to: str | os.PathLike[str] | None = None,
+    store: Any = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 1,
+) -> TextGenerationResult:
+    """Train the chapter's LSTM text generator, sampling text after every epoch.
+
+    Loads and prepares the corpus (:func:`keraslab.data.load_corpus`), builds the
+    vocabulary (characters, or the ``max_words`` most frequent words and punctuation
+    marks plus the ``GLORP`` marker), streams batches of fragments, trains one epoch at
+    a time and after each epoch continues a random corpus fragment at every
+    temperature, printing the text and appending it to ``output``.
+
+    Parameters
+    ----------
+    corpus_path : str or Path
+        A UTF-8 text file; a relative name is also looked up in ``$KERASLAB_DATA``.
+    level : {"char", "word"}
+        Letter by letter (one-hot inputs, :func:`keraslab.zoo.text.char_generator`) or word by
+        word (ids into an Embedding, :func:`keraslab.zoo.text.word_generator`).
+    window_length, step : int
+        Tokens per fragment and distance between fragment starts (the chapter: 40, 3).
+    max_words : int
+        Word level: vocabulary size besides the out-of-vocabulary marker.
+    epochs, batch_size : int
+        The chapter: batch 100.
+    temperatures : sequence of float
+        Each ``> 0``; checked before anything is loaded or trained.
+    generate_length : int
+        Tokens generated per temperature and epoch (the chapter: 1,000 characters).
+    seed : int, optional
+        Makes weights, batch order, seed fragments and draws reproducible (it seeds
+        Python, NumPy and Keras globally, as ``keras.utils.set_random_seed`` does).
+    output : str or Path, optional
+        File the samples are appended to (see :mod:`keraslab.textgen.output`).
+    seed_text : str, optional
+        Use this seed every epoch instead of a random corpus fragment.
+    units, embedding_dim, learning_rate :
+        Model size and RMSprop learning rate (the chapter: (128, 128), -, 0.01).
+    lower : bool
+        Lower-case the corpus (the chapter does).
+    steps_per_epoch : int, optional
+        Train on this many (shuffled) batches per epoch instead of all fragments.
+    save_to : str or Path, optional
+        Save the trained model with its vocabulary to this ``.keras`` file.
+    store : ResultStore or path, optional
+        Record the run and the loss of every epoch there.
+    callbacks : sequence of keras.callbacks.Callback
+        More callbacks for ``fit``.
+    verbose : int
+        ``0``: silent; ``1``: one line per epoch and the samples; ``2``: a progress bar too.
+
+    Returns
+    -------
+    TextGenerationResult
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> corpus = pathlib.Path(tempfile.mkdtemp()) / "tiny.txt"
+    >>> _ = corpus.write_text("the cat sat on the mat. " * 20)
+    >>> result = train_text_generator(corpus, window_length=8, step=2, epochs=2, batch_size=32,
+    ...                               temperatures=[0.5], generate_length=20, seed=0, units=8, verbose=0)
+    >>> len(result.history["loss"]), len(result.samples[-1].text)
+    (2, 20)
+    """
+    # Every argument is checked before the corpus is read or a model is built, so a
+    # typo fails in a second rather than after an epoch.
+    if level not in LEVELS:
+        raise KeraslabValueError(f"level must be 'char' or 'word'. Received: level={level!r}")
+    window_length = _positive_int("window_length", window_length)
+    step = _positive_int("step", step)
+    epochs = _positive_int("epochs", epochs)
+    batch_size = _positive_int("batch_size", batch_size)
+    max_words = _positive_int("max_words", max_words)
+    temperatures = check_temperatures(temperatures)
+    generate_length = _check_length(generate_length)
+    if steps_per_epoch is not None:
+        steps_per_epoch = _positive_int("steps_per_epoch", steps_per_epoch)
+    if save_to is not None and Path(save_to).suffix != ".keras":
+        raise KeraslabValueError(f"save_to must name a .keras file. Received: save_to={str(save_to)!r}")
+
+    text = load_corpus(corpus_path, lower=lower)
+    if not text.strip():
+        raise KeraslabValueError(
+            f"The corpus is empty (no text after reading it and collapsing whitespace); "
+            f"point to a file with text. Received: corpus_path={str(corpus_path)!r}"
+        )
+    vocabulary: Vocabulary = CharVocabulary(text) if level == "char" else WordVocabulary(text, max_words=max_words)
+    ids = vocabulary.encode(text)
+    del text  # the ids (one small integer per token) are all training needs
+    _check_corpus(corpus_path, vocabulary, ids, window_length)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+
+    one_hot = level == "char"
+    data = OneHotFragments(
+        ids, vocabulary, window_length, step, batch_size, shuffle=True, seed=seed,
+        one_hot=one_hot, sparse_targets=not one_hot,
+    )
+    if one_hot:
+        model = char_generator(vocabulary.size, window_length, units, learning_rate=learning_rate)
+    else:
+        model = word_generator(vocabulary.size, window_length, units, embedding_dim, learning_rate=learning_rate)
+
+    metadata: dict[str, Any] = {
+        "level": level, "window_length": window_length, "step": step, "lower": bool(lower),
+        "corpus": Path(corpus_path).name, "max_words": max_words if level == "word" else None,
+        "units": list(units) if isinstance(units, Sequence) else [int(units)], "batch_size": batch_size,
+        "learning_rate": learning_rate, "tokens": int(len(ids)), "fragments": int(data.n_fragments),
+    }
+    sampler = TextSampler(
+        vocabulary, corpus=None if seed_text is not None else ids, seed_text=seed_text,
+        temperatures=temperatures, length=generate_length, output=output, seed=seed, verbose=verbose,
+    )
+
+    opened_store, must_close = _open_store(store)
+    run_id = fit_id = None
+    if opened_store is not None:
+        run_id = opened_store.begin_run(
+            f"textgen-{level}", kind="train", spec_text=json.dumps(metadata, indent=1),
+            parameters={**metadata, "epochs": epochs, "temperatures": list(temperatures)},
+            backend=keras.backend.backend(), versions={"keras": keras.__version__},
+        )
+        fit_id = opened_store.begin_fit(run_id, f"{level} LSTM {metadata['units']}", params=metadata)
+    recorder = _EpochLog(opened_store, fit_id, epochs, verbose == 1)
+    status, error = "failed", ""
+    try:
+        history = model.fit(
+            data, epochs=epochs, steps_per_epoch=steps_per_epoch,
+            callbacks=[recorder, sampler, *callbacks], verbose=1 if verbose >= 2 else 0,
+        ).history
+        status = "finished"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        if opened_store is not None:
+            opened_store.end_fit(fit_id, status, seconds=sum(recorder.seconds), error=error)
+            last = (f"{level} level, {len(recorder.losses)} epoch(s), loss {recorder.losses[0]:.4f} -> "
+                    f"{recorder.losses[-1]:.4f}") if recorder.losses else "no epoch finished"
+            opened_store.finish_run(run_id, status, summary={"final_line": last}, error=error)
+            if must_close:
+                opened_store.close()
+
+    metadata["epochs"] = len(history.get("loss", []))
+    saved = save_generator(save_to, model, vocabulary, metadata) if save_to is not None else None
+    return TextGenerationResult(
+        model=model, vocabulary=vocabulary, history={k: [float(v) for v in vs] for k, vs in history.items()},
+        samples=list(sampler.samples), metadata=metadata, output=None if output is None else Path(output),
+        saved_to=saved, run_id=run_id, seconds_per_epoch=list(recorder.seconds),
+    )
