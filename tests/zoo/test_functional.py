@@ -143,7 +143,7 @@ def test_pretrain_needs_both_or_neither_pretraining_arrays(mnist_tiny):
 
 def test_mnist_or_not_as_build_fn_cross_validates(digits_or_noise):
     x, y = digits_or_noise
-    classifier = KerasClassifier(build_fn=fn.mnist_or_not, hidden_units=(16,), epochs=2, batch_size=32, verbose=0,
+    classifier = KerasClassifier(build_fn=fn.mnist_or_not, hidden_units=(16,), epochs=10, batch_size=32, verbose=0,
                                  random_state=0)  # fmt: skip
     scores = cross_val_score(classifier, x, y.astype(int), cv=2)
     assert np.all(scores > 0.9), scores  # digits vs noise is easy

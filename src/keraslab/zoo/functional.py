@@ -169,11 +169,13 @@ def set_trainable(
     """Freeze (``trainable=False``) or unfreeze layers, then recompile every given model.
 
     Why the recompile: a Keras 3 optimizer is built for one fixed list of
-    trainable variables. Changing ``trainable`` and fitting without recompiling
-    raises an optimizer-variables error — and on JAX the failed ``fit`` has
-    already detached the model's variables, leaving it unusable. Keras 2 let the
-    chapter skip this step for a model that was never compiled before; Keras 3
-    needs it for every model that uses the layers.
+    trainable variables. On the JAX backend (Keras 3.15), changing ``trainable``
+    and fitting without recompiling raises "Argument `optimizer_variables` must be
+    a list of tensors corresponding 1:1 to the trainable variables" — and the
+    failed ``fit`` has already detached the model's variables, so even
+    ``predict`` fails afterwards. (On PyTorch it happens to work; in Keras 2 the
+    change silently took effect only at the next compile.) Recompiling every
+    model that uses the layers is right on every backend.
 
     Each compiled model in ``models`` is recompiled with its own compile settings
     (loss, metrics, optimizer class and hyper-parameters such as the learning
