@@ -258,9 +258,9 @@ def _results_columns(cv_results: Mapping[str, Any]) -> tuple[list[dict[str, Any]
     return params, means, (np.asarray(std, dtype=float) if std is not None else None)
 
 
-def _short_params(params: Mapping[str, Any]) -> str:
+def _short_name(name: str) -> str:
     # Pipelines prefix every name with their step ("model_step__neurons"); the step adds nothing here.
-    return ", ".join(f"{k.split('__')[-1]}={v}" for k, v in params.items())
+    return name.split("__")[-1]
 
 
 def search_score_points(cv_results: Mapping[str, Any]) -> dict[str, Any]:
@@ -269,16 +269,18 @@ def search_score_points(cv_results: Mapping[str, Any]) -> dict[str, Any]:
     Examples
     --------
     >>> d = search_score_points({"params": [{"n": 1}, {"n": 2}], "mean_test_score": [0.9, 0.95]})
-    >>> d["best"], d["labels"]
-    (1, ['n=1', 'n=2'])
+    >>> d["best"], d["names"], d["labels"]
+    (1, ['n'], ['1', '2'])
     """
     params, means, std = _results_columns(cv_results)
     finite = np.isfinite(means)
+    names = list(dict.fromkeys(k for p in params for k in p))
     return {
         "index": list(range(len(params))),
         "mean": means.tolist(),
         "std": std.tolist() if std is not None else [0.0] * len(params),
-        "labels": [_short_params(p) for p in params],
+        "names": [_short_name(n) for n in names],
+        "labels": [", ".join(str(p.get(n, "-")) for n in names) for p in params],
         "best": int(np.nanargmax(np.where(finite, means, np.nan))) if finite.any() else None,
         "failed": [i for i in range(len(params)) if not finite[i]],
     }
@@ -298,12 +300,16 @@ def plot_search_scores(cv_results: Mapping[str, Any], *, title: str | None = Non
     ax.errorbar(data["index"], data["mean"], yerr=data["std"], fmt="o-", color=_TRAIN_COLOR, capsize=3)
     if data["best"] is not None:
         b = data["best"]
-        ax.plot([b], [data["mean"][b]], marker="*", markersize=16, color=_VAL_COLOR, label="best")
-        ax.legend(loc="lower right")
+        ax.plot([b], [data["mean"][b]], marker="*", markersize=16, color=_VAL_COLOR, linestyle="none",
+                label=f"best: {data['labels'][b]} ({data['mean'][b]:.4f})")
     for i in data["failed"]:
-        ax.axvline(i, color="#b00000", linestyle=":", alpha=0.7)
+        ax.axvline(i, color="#b00000", linestyle=":", alpha=0.7,
+                   label="no score (failed or unfinished)" if i == data["failed"][0] else None)
+    if data["best"] is not None or data["failed"]:
+        ax.legend(loc="best", fontsize=8)
+    ax.margins(y=0.15)
     ax.set_xticks(data["index"], data["labels"], rotation=60, ha="right", fontsize=8)
-    ax.set_xlabel("candidate")
+    ax.set_xlabel(f"candidate ({', '.join(data['names'])})")
     ax.set_ylabel("mean score")
     ax.set_title(title or "search candidates")
     ax.grid(alpha=0.3)

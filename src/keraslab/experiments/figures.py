@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["draw_figures"]
 
+#: Sweeps whose training time is worth a figure (Figure B3-5: time vs batch size).
+_TIMED = ("train.batch_size", "train.epochs", "data.subset", "data.options.steps", "data.options.train_samples")
+
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")
@@ -46,9 +49,10 @@ def draw_figures(spec: "ExperimentSpec", result: "RunResult", inputs: "Inputs | 
             if f.label.split("=", 1)[-1] in wanted:
                 figures[f"history-{_slug(f.label)}"] = plots.plot_history(f.history, title=f"{title} · {f.label}")
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in spec.explore.values)
-        if numeric and len(result.fits) > 1:
+        if numeric and len(result.fits) > 1 and spec.explore.parameter in _TIMED:
             values = [f.params[spec.explore.parameter] for f in result.fits]
-            seconds = [f.seconds if f.status == "finished" else None for f in result.fits]
+            # Training time only (the sum of epoch times), not building the model or loading data.
+            seconds = [sum(f.epoch_seconds) if f.status == "finished" else None for f in result.fits]
             positive = all(v > 0 for v in values)
             figures["timing"] = plots.plot_timing(
                 values, seconds, parameter=spec.explore.parameter.split(".")[-1],

@@ -208,7 +208,8 @@ def _add_augmentation(inputs: Inputs, data: DataSpec) -> None:
     sample = x[int(np.argmax(y == 2))] if (y == 2).any() else x[0]
     variants = [sample] + [augmenter.random_transform(sample, seed=seed + i) for i in range(1, 16)]
     labels = ["original"] + [f"variant {i}" for i in range(1, 16)]
-    inputs.preview = (np.stack(variants), labels, f"augmented variants of one training image ({settings})")
+    shown = ", ".join(f"{k}={v}" for k, v in settings.items())
+    inputs.preview = (np.stack(variants), labels, f"augmented variants of one training image ({shown})")
     inputs.fingerprint = _fingerprint(x, y, inputs.x_val, inputs.y_val) + "+aug"
 
 

@@ -494,7 +494,9 @@ def _validate(raw: dict[str, Any], *, source: str | None, text: str | None, over
         raise c.fail("[experiment] name is missing; name the experiment (file specs take the file name).", "experiment")
     data = c.fields(raw.get("data"), "data", _DATA)
     data["options"] = c.fields(data["options"], "data.options", _DATASET_OPTIONS[data["dataset"]])
-    data["augment"] = c.fields(data["augment"], "data.augment", _AUGMENT) if data["augment"] else {}
+    given_augment = set(data["augment"])  # keep only what the spec sets: ImageAugmenter has the defaults
+    data["augment"] = {k: v for k, v in c.fields(data["augment"], "data.augment", _AUGMENT).items()
+                       if k in given_augment}
     _check_data(c, data)
     train = c.fields(raw.get("train"), "train", _TRAIN)
     if train["early_stopping"]:
