@@ -211,3 +211,22 @@ def test_too_small_subset_is_explained():
 def test_categorical_only_space():
     s = MultiResolutionSearchCV(Landscape(), {"opt": Categorical(["a", "b"])}, cv=3).fit(X, Y)
     assert s.best_params_ == {"opt": "a"} and s.stop_reason_ == "converged"
+
+
+# -- once with Keras ---------------------------------------------------------------------
+def test_with_keras_classifier_and_a_journal(mnist_small, tmp_path):
+    from keraslab import KerasClassifier
+    from keraslab.search import Journal
+    from keraslab.zoo.dense import make_model
+
+    x, y = mnist_small
+    x, y = x[:240], y[:240]
+    clf = KerasClassifier(build_fn=make_model, number_of_layers=1, neurons_per_layer=16, batch_size=64,
+                          epochs=1, verbose=0, random_state=0)
+    journal = tmp_path / "keras.sqlite"
+    s = MultiResolutionSearchCV(clf, {"neurons_per_layer": Integer(8, 32, log=True)}, resolution=2, rounds=2,
+                                keep="best", cv=2, refit=False, journal=str(journal)).fit(x, y)
+    values = [p["neurons_per_layer"] for p in s.cv_results_["params"]]
+    assert values[:2] == [8, 32] and len(values) == 3 and len(set(values)) == 3
+    assert 0.1 < s.best_score_ <= 1.0
+    assert len(Journal(journal)) == s.n_fits_computed_ == 6

@@ -126,11 +126,15 @@ def n_workers_for(n_jobs: int | None, n_fits: int) -> int:
 def _candidates_of(search: Any) -> list[dict]:
     from sklearn.model_selection import ParameterGrid, ParameterSampler
 
-    if hasattr(search, "initial_candidates"):  # keraslab's MultiResolutionSearchCV
+    from sklearn.model_selection._search_successive_halving import BaseSuccessiveHalving
+
+    if isinstance(search, BaseSuccessiveHalving):
+        pass  # its fits per round depend on the data size: fall through to the error
+    elif hasattr(search, "initial_candidates"):  # keraslab's MultiResolutionSearchCV
         return list(search.initial_candidates())
-    if hasattr(search, "param_grid"):
+    elif hasattr(search, "param_grid"):
         return list(ParameterGrid(search.param_grid))
-    if hasattr(search, "param_distributions") and hasattr(search, "n_iter"):
+    elif hasattr(search, "param_distributions") and hasattr(search, "n_iter"):
         return list(
             ParameterSampler(
                 search.param_distributions, search.n_iter, random_state=search.random_state

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from typing import Any
 
 from keraslab.errors import KeraslabValueError
@@ -58,7 +59,7 @@ def storage_for(storage_path: str | os.PathLike, *, heartbeat_interval: int | No
     optuna.storages.BaseStorage
     """
     import optuna
-    from optuna.storages import JournalStorage, RDBStorage, RetryFailedTrialCallback
+    from optuna.storages import JournalStorage, RDBStorage
     from optuna.storages.journal import JournalFileBackend
 
     path = os.fspath(storage_path)
@@ -68,15 +69,29 @@ def storage_for(storage_path: str | os.PathLike, *, heartbeat_interval: int | No
         engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
         heartbeat = {}
         if heartbeat_interval is not None:
-            heartbeat = dict(
-                heartbeat_interval=heartbeat_interval,
-                grace_period=grace_period or 2 * heartbeat_interval,
-                failed_trial_callback=RetryFailedTrialCallback(max_retry=max_retry),
-            )
-        return _retry_locked(lambda: RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat), optuna)
+            heartbeat = dict(heartbeat_interval=heartbeat_interval,
+                             grace_period=grace_period or 2 * heartbeat_interval,
+                             **_retry_callback(optuna, max_retry))
+
+        def make() -> Any:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna's terms
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat)
+
+        return _retry_locked(make, optuna)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     return JournalStorage(JournalFileBackend(path))
+
+
+def _retry_callback(optuna: Any, max_retry: int) -> dict[str, Any]:
+    """Re-queue a dead trial with the same parameters (Optuna >= 4.9 renamed the hook)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback"):
+            cb = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
+            return {"heartbeat_stale_trial_callback": cb}
+        return {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=max_retry)}
 
 
 def shared_study(
@@ -143,13 +158,20 @@ def shared_study(
         return optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
 
 
-def _retry_locked(make: Any, optuna: Any, attempts: int = 5) -> Any:
-    """Retry ``make()`` a few times when SQLite reports a lock during table creation."""
+# Errors two processes get when they create the same SQLite schema at the same moment:
+# a lock, or the loser's INSERT of the schema version hitting the winner's row.
+_RACE_MESSAGES = ("locked", "unique constraint failed", "already exists")
+
+
+def _retry_locked(make: Any, optuna: Any, attempts: int = 8) -> Any:
+    """Retry ``make()`` when concurrent schema creation collides (the second try finds
+    the tables made and simply uses them)."""
     for attempt in range(attempts):
         try:
             return make()
-        except Exception as err:  # sqlalchemy.exc.OperationalError, wrapped or not
-            if "locked" not in str(err).lower() or attempt == attempts - 1:
+        except Exception as err:  # sqlalchemy OperationalError/IntegrityError, wrapped or not
+            message = str(err).lower()
+            if not any(m in message for m in _RACE_MESSAGES) or attempt == attempts - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover
