@@ -60,7 +60,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--max-words", type=int, default=8000, help="word level: vocabulary size (default 8000)")
     p.add_argument("--units", default="128,128", help="LSTM sizes, comma-separated (default 128,128)")
     p.add_argument("--steps-per-epoch", type=int, default=None, help="train on this many batches per epoch")
-    p.add_argument("--temperatures", default=None, help="comma-separated, each > 0 (default 0.5,1.0,1.5)")
+    p.add_argument("--temperatures", default=None, help="comma-separated, each > 0 (default: 0.5,1.0,1.5 when training, 1.0 with --model)")
     p.add_argument("--temperature", type=float, default=None, help="one temperature > 0 (same as --temperatures T)")
     p.add_argument("--greedy", action="store_true", help="with --model: always take the most likely token")
     p.add_argument("--length", type=int, default=1000, help="tokens to generate per temperature (default 1000)")
@@ -86,7 +86,10 @@ def _temperatures(args: argparse.Namespace) -> list[float]:
         )
     if args.temperature is not None:
         return list(check_temperatures([args.temperature]))
-    return list(check_temperatures(_numbers("--temperatures", args.temperatures or "0.5,1.0,1.5", float)))
+    if args.temperatures is None:
+        # Training samples at the chapter's three temperatures; a saved model continues a seed once.
+        return [1.0] if args.model is not None else [0.5, 1.0, 1.5]
+    return list(check_temperatures(_numbers("--temperatures", args.temperatures, float)))
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -122,6 +125,8 @@ def _generate_with_model(args: argparse.Namespace, temperatures: list[float]) ->
 
     if args.seed_text is None:
         raise KeraslabValueError('--model needs a text to continue: add --seed "...". Received: no --seed')
+    if args.greedy:
+        temperatures = temperatures[:1]  # greedy text does not depend on the temperature
     generator = load_generator(args.model, compile=False)
     seed = args.seed_text
     samples = [

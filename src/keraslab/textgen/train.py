@@ -102,6 +102,29 @@ class _EpochLog(keras.callbacks.Callback):
             self.store.record_epoch(self.fit_id, epoch + 1, dict(logs or {}), seconds=elapsed)
 
 
+class _FirstBatches(keras.utils.PyDataset):
+    """The first ``steps`` batches of a reshuffled-every-epoch dataset: a new random subset each epoch.
+
+    Keras' own ``steps_per_epoch`` continues the previous epoch's iterator and cuts an
+    epoch short (with a warning) when the data runs out; this gives every epoch exactly
+    ``steps`` batches.
+    """
+
+    def __init__(self, data: OneHotFragments, steps: int) -> None:
+        super().__init__()
+        self.data = data
+        self.steps = min(steps, len(data))
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.data[index]
+
+    def on_epoch_end(self) -> None:
+        self.data.on_epoch_end()
+
+
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise KeraslabValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
@@ -279,7 +302,7 @@ def train_text_generator(
     status, error = "failed", ""
     try:
         history = model.fit(
-            data, epochs=epochs, steps_per_epoch=steps_per_epoch,
+            data if steps_per_epoch is None else _FirstBatches(data, steps_per_epoch), epochs=epochs,
             callbacks=[recorder, sampler, *callbacks], verbose=1 if verbose >= 2 else 0,
         ).history
         status = "finished"
