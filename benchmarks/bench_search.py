@@ -204,7 +204,8 @@ def _table(results: list[dict], grid: dict) -> str:
     ]
     for r in results:
         within = r["best_score"] >= threshold
-        params = ", ".join(f"{k.split('_')[0]}={v}" for k, v in r["best_params"].items())
+        short = {"number_of_layers": "layers", "neurons_per_layer": "neurons", "optimizer": "opt"}
+        params = ", ".join(f"{short.get(k, k)}={r['best_params'][k]}" for k in sorted(r["best_params"], key=str))
         lines.append(
             f"| {r['method']} | {r['candidates']} | {r['fits']} ({100 * r['fits'] / grid['fits']:.0f} %) "
             f"| {r['weighted_fits']:.0f} | {r['wall_seconds']:.0f} ({100 * r['wall_seconds'] / grid['wall_seconds']:.0f} %) "

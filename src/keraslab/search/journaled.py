@@ -71,7 +71,7 @@ class JournaledGridSearchCV(SearchEngineMixin, GridSearchCV):
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import Ridge
-    >>> X, y = np.random.default_rng(0).normal(size=(40, 2)), np.arange(40.0)
+    >>> X = np.random.default_rng(0).normal(size=(40, 2)); y = X @ np.array([1.0, 2.0])
     >>> JournaledGridSearchCV(Ridge(), {"alpha": [0.1, 10.0]}, cv=4).fit(X, y).best_params_
     {'alpha': 0.1}
     """
