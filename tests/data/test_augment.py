@@ -167,7 +167,7 @@ def test_flow_same_seed_same_batches_and_labels_follow_images(digits):
     assert sorted(seen.tolist()) == list(range(96)) and seen.tolist() != list(range(96))
     # The labels are the rows of the images: recomputing row k's transform gives the batch image.
     batch_x, rows = first[1]
-    _, parameters = flow._epoch_state()
+    _, parameters, _ = flow._epoch_state()
     np.testing.assert_array_equal(batch_x, augmenter.apply(x[rows], parameters.take(rows)))
     flow.on_epoch_end()
     second = epoch_batches(flow)

@@ -22,24 +22,19 @@ import numpy as np
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 
 
-@functools.lru_cache(maxsize=32)
-def _axis_table(n: int, mode: str) -> tuple[np.ndarray, float, float, float, float | None]:
-    """For one axis of length ``n``: the table rows as indices into the axis (-1 means
-    ``cval``), the offset added to coordinates, the clip interval and the wrap period.
+def _axis_rule(n: int, mode: str) -> tuple[float, float, float, float | None]:
+    """How coordinates along an axis of length ``n`` map into the lookup table:
+    the offset added after clipping, the clip interval, and the wrap period (or ``None``).
+    The table (see :func:`_lookup_table`) is built so that the right/lower neighbour of
+    any clipped coordinate exists, which is what lets the gathers skip bounds checks.
     """
-    image = np.arange(n)
-    if mode == "nearest":
-        # Clipping coordinates to [0, n-1] repeats the edge; one extra row holds the right neighbour.
-        return np.r_[image, n - 1], 0.0, 0.0, n - 1.0, None
-    if mode == "constant":
-        # Coordinates in [-1, n] blend with cval; two cval rows after, one before.
-        return np.r_[-1, image, -1, -1], 1.0, -1.0, float(n), None
-    if mode == "wrap":
-        # Coordinates wrapped into [0, n]; rows 0 and 1 repeated so the neighbour of row n exists.
-        return np.r_[image, 0, 1 % n], 0.0, 0.0, float(n), float(n)
-    # reflect: the half-sample symmetric extension "d c b a | a b c d | d c b a", period 2n.
-    reflected = np.r_[image, image[::-1]]
-    return np.r_[reflected, reflected[0], reflected[1]], 0.0, 0.0, 2.0 * n, 2.0 * n
+    if mode == "nearest":  # table: image, then the last row again
+        return 0.0, 0.0, n - 1.0, None
+    if mode == "constant":  # table: cval, image, cval, cval
+        return 1.0, -1.0, float(n), None
+    if mode == "wrap":  # table: image, then rows 0 and 1 again
+        return 0.0, 0.0, float(n), float(n)
+    return 0.0, 0.0, 2.0 * n, 2.0 * n  # reflect; table: image, image reversed, rows 0 and 1
 
 
 @functools.lru_cache(maxsize=32)
@@ -55,18 +50,42 @@ def _work_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
 
 
-def _lookup_table(images: np.ndarray, fill_mode: str, cval: float, work: np.dtype) -> tuple[np.ndarray, tuple]:
-    """Each image extended along both axes by its fill mode, and the per-axis coordinate rules."""
-    n, height, width, channels = images.shape
-    row_rule, col_rule = _axis_table(height, fill_mode), _axis_table(width, fill_mode)
+def _lookup_table(images: np.ndarray, fill_mode: str, cval: float, work: np.dtype) -> np.ndarray:
+    """Each image extended along both axes as its fill mode dictates (see :func:`_axis_rule`).
+
+    Built with slice assignments, which copy whole rows; ``np.take`` along the column
+    axis would copy one value at a time and cost several times more.
+    """
+    n, h, w, c = images.shape
     if fill_mode == "constant":
-        # Put the image at 0..n-1 of an array whose last row/column is cval: index -1 reads cval.
-        source = np.full((n, height + 1, width + 1, channels), cval, dtype=work)
-        source[:, :height, :width] = images
-    else:
-        source = images.astype(work, copy=False)
-    table = np.take(np.take(source, row_rule[0], axis=1), col_rule[0], axis=2)
-    return table, (row_rule[1:], col_rule[1:])
+        table = np.full((n, h + 3, w + 3, c), cval, dtype=work)
+        table[:, 1 : h + 1, 1 : w + 1] = images
+        return table
+    if fill_mode == "nearest":
+        table = np.empty((n, h + 1, w + 1, c), dtype=work)
+        table[:, :h, :w] = images
+        table[:, h, :w] = images[:, h - 1]
+        table[:, :, w] = table[:, :, w - 1]
+        return table
+    first_two_rows, first_two_cols = np.arange(2) % h, np.arange(2) % w  # a 1-pixel axis repeats row 0
+    if fill_mode == "wrap":
+        table = np.empty((n, h + 2, w + 2, c), dtype=work)
+        table[:, :h, :w] = images
+        table[:, h:, :w] = images[:, first_two_rows]
+        table[:, :, w:] = table[:, :, first_two_cols]
+        return table
+    table = np.empty((n, 2 * h + 2, 2 * w + 2, c), dtype=work)  # reflect
+    table[:, :h, :w] = images
+    table[:, h : 2 * h, :w] = images[:, ::-1]
+    table[:, 2 * h :, :w] = table[:, :2, :w]
+    table[:, :, w : 2 * w] = table[:, :, w - 1 :: -1]
+    table[:, :, 2 * w :] = table[:, :, :2]
+    return table
+
+
+# Images per resampling pass: the temporaries of a pass stay in the CPU cache. Measured on
+# MNIST: 32 images per pass run about twice as fast per image as 256.
+_CHUNK_PIXELS = 32 * 28 * 28  # values, counting channels
 
 
 def affine_resample(images: np.ndarray, matrices: np.ndarray, fill_mode: str = "nearest", cval: float = 0.0) -> np.ndarray:
@@ -89,11 +108,22 @@ def affine_resample(images: np.ndarray, matrices: np.ndarray, fill_mode: str = "
         Same shape and dtype as ``images`` (integer images are rounded and clipped).
     """
     n, height, width, channels = images.shape
+    chunk = max(1, _CHUNK_PIXELS // (height * width * channels))
+    if n <= chunk:
+        return _resample(images, matrices, fill_mode, cval)
+    out = np.empty_like(images)
+    for start in range(0, n, chunk):
+        out[start : start + chunk] = _resample(images[start : start + chunk], matrices[start : start + chunk], fill_mode, cval)
+    return out
+
+
+def _resample(images: np.ndarray, matrices: np.ndarray, fill_mode: str, cval: float) -> np.ndarray:
+    n, height, width, channels = images.shape
     work = _work_dtype(images.dtype)
-    table, ((offset, row_low, row_high, row_period), (_, col_low, col_high, col_period)) = _lookup_table(
-        images, fill_mode, cval, work
-    )
+    table = _lookup_table(images, fill_mode, cval, work)
     t_rows, t_cols = table.shape[1], table.shape[2]
+    offset, row_low, row_high, row_period = _axis_rule(height, fill_mode)
+    _, col_low, col_high, col_period = _axis_rule(width, fill_mode)
 
     source = np.matmul(matrices.astype(work), _output_grid(height, width, work.name))  # (n, 2, h*w)
     if row_period is not None:
@@ -103,7 +133,8 @@ def affine_resample(images: np.ndarray, matrices: np.ndarray, fill_mode: str = "
     np.minimum(source, np.array([[row_high], [col_high]], work), out=source)
     if offset:
         source += work.type(offset)
-    fraction, whole = np.modf(source)  # coordinates are non-negative here, so modf is floor
+    whole = np.floor(source)  # (np.modf would do both steps but is an order of magnitude slower)
+    fraction = np.subtract(source, whole, out=source)
     # Stack the batch into one tall table: image k's rows start at k * t_rows.
     whole[:, 0] += (np.arange(n, dtype=work) * t_rows)[:, np.newaxis]
     # Float arithmetic is exact for indices below 2**24 (float32) or 2**53 (float64).

@@ -216,6 +216,20 @@ class ImageAugmenter:
             flip_vertical=(rng.random(n) < 0.5) & self.vertical_flip,
         )
 
+    def matrices(self, parameters: TransformParameters, image_shape: tuple[int, int]) -> np.ndarray:
+        """The ``(n, 2, 3)`` output-to-input affine matrices that ``parameters`` describe."""
+        return _affine.transform_matrices(
+            parameters.rotation,
+            parameters.shift_rows,
+            parameters.shift_cols,
+            parameters.shear,
+            parameters.zoom_rows,
+            parameters.zoom_cols,
+            flip_rows=parameters.flip_vertical,
+            flip_cols=parameters.flip_horizontal,
+            image_shape=image_shape,
+        )
+
     def apply(self, images: np.ndarray, parameters: TransformParameters) -> np.ndarray:
         """Transform a batch ``(n, h, w[, c])`` with one set of parameters per image.
 
@@ -226,19 +240,8 @@ class ImageAugmenter:
             raise KeraslabValueError(
                 f"parameters must have one entry per image ({batch.shape[0]}). Received: {len(parameters)} entries"
             )
-        matrices = _affine.transform_matrices(
-            parameters.rotation,
-            parameters.shift_rows,
-            parameters.shift_cols,
-            parameters.shear,
-            parameters.zoom_rows,
-            parameters.zoom_cols,
-            flip_rows=parameters.flip_vertical,
-            flip_cols=parameters.flip_horizontal,
-            image_shape=batch.shape[1:3],
-        )
-        out = _affine.affine_resample(batch, matrices, self.fill_mode, self.cval)
-        return out.reshape(np.shape(images))
+        matrices = self.matrices(parameters, batch.shape[1:3])
+        return _affine.affine_resample(batch, matrices, self.fill_mode, self.cval).reshape(np.shape(images))
 
     def random_transform(self, image: np.ndarray, seed: int | np.random.Generator | None = None) -> np.ndarray:
         """One randomly transformed copy of a single image ``(h, w)`` or ``(h, w, c)``.
@@ -341,7 +344,7 @@ class ImageFlow(keras.utils.PyDataset):
         self.shuffle = bool(shuffle)
         self.seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
         self.epoch = 0
-        self._state: tuple[int, np.ndarray | None, TransformParameters] | None = None
+        self._state: tuple[int, np.ndarray | None, TransformParameters, np.ndarray] | None = None
         self.save_to_dir = None if save_to_dir is None else Path(save_to_dir)
         self.save_prefix = str(save_prefix)
         self.save_format = save_format
@@ -358,8 +361,12 @@ class ImageFlow(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         self.epoch += 1
 
-    def _epoch_state(self) -> tuple[np.ndarray | None, TransformParameters]:
-        """Order and parameters of the current epoch, drawn once from ``(seed, epoch)``."""
+    def _epoch_state(self) -> tuple[np.ndarray | None, TransformParameters, np.ndarray]:
+        """Order, parameters and matrices of the current epoch, drawn once from ``(seed, epoch)``.
+
+        Drawing and converting the whole epoch's parameters at once keeps per-batch work
+        to the resampling itself.
+        """
         if self._state is None or self._state[0] != self.epoch:
             order = np.random.default_rng([self.seed, self.epoch]).permutation(self.x.shape[0]) if self.shuffle else None
             # With a cache, an image's transform is fixed: the one it gets in epoch 0. Separate
@@ -367,27 +374,31 @@ class ImageFlow(keras.utils.PyDataset):
             parameter_epoch = 0 if self.save_to_dir is not None else self.epoch
             parameter_rng = np.random.default_rng([self.seed, parameter_epoch, 1])
             parameters = self.augmenter.sample_parameters(self.x.shape[0], self.x.shape[1:3], parameter_rng)
-            self._state = (self.epoch, order, parameters)
-        return self._state[1], self._state[2]
+            self._state = (self.epoch, order, parameters, self.augmenter.matrices(parameters, self.x.shape[1:3]))
+        return self._state[1:]
 
     def sample_indices(self, index: int) -> np.ndarray:
         """Row numbers of ``x`` in batch ``index`` of the current epoch."""
         if not 0 <= index < len(self):
             raise IndexError(f"batch index must be from 0 to {len(self) - 1}. Received: index={index}")
-        order, _ = self._epoch_state()
+        order = self._epoch_state()[0]
         stop = min((index + 1) * self.batch_size, self.x.shape[0])
         return np.arange(index * self.batch_size, stop) if order is None else order[index * self.batch_size : stop]
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, ...] | np.ndarray:
         indices = self.sample_indices(index)
-        _, parameters = self._epoch_state()
         if self.save_to_dir is None:
-            images = self.augmenter.apply(self.x[indices], parameters.take(indices))
+            images = self._transform(indices)
         else:
-            images = self._cached_images(indices, parameters)
+            images = self._cached_images(indices)
         if self._squeeze:
             images = images[..., 0]
         return images if self.y is None else (images, self.y[indices])
+
+    def _transform(self, indices: np.ndarray) -> np.ndarray:
+        matrices = self._epoch_state()[2]
+        augmenter = self.augmenter
+        return _affine.affine_resample(self.x[indices], matrices[indices], augmenter.fill_mode, augmenter.cval)
 
     # ------------------------------------------------------------------ disk cache
 
@@ -416,7 +427,7 @@ class ImageFlow(keras.utils.PyDataset):
             raise KeraslabValueError("This flow has no cache; pass save_to_dir to flow(). Received: save_to_dir=None")
         return self.save_to_dir / f"{self.save_prefix}{self._cache_key}_{sample:07d}.{self.save_format}"
 
-    def _cached_images(self, indices: np.ndarray, parameters: TransformParameters) -> np.ndarray:
+    def _cached_images(self, indices: np.ndarray) -> np.ndarray:
         images = np.empty((indices.shape[0],) + self.x.shape[1:], dtype=self.x.dtype)
         missing = []
         for position, sample in enumerate(indices):
@@ -427,7 +438,7 @@ class ImageFlow(keras.utils.PyDataset):
                 missing.append(position)
         if missing:
             rows = indices[missing]
-            fresh = self.augmenter.apply(self.x[rows], parameters.take(rows))
+            fresh = self._transform(rows)
             images[missing] = fresh
             for sample, image in zip(rows, fresh):
                 self._write(self.cache_path(int(sample)), image)
