@@ -134,6 +134,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="the chapter's improvement loop on 8x8 digits, then an HTML report")
     p.add_argument("--out", type=Path, default=Path("keraslab-demo"),
                    help="folder for the demo's store, figures and report (default: ./keraslab-demo)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a value in every demo spec, e.g. train.epochs=2 (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_demo)
 
@@ -141,7 +143,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from keraslab.demo import run_demo
 
-    report = run_demo(args.out, progress=not args.quiet)
+    report = run_demo(args.out, progress=not args.quiet, overrides=args.overrides)
     print(f"report: {report}")
     return 0
 

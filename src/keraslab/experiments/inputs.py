@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -149,6 +150,15 @@ def load_inputs(data: DataSpec) -> Inputs:
     return _image_inputs(data)
 
 
+@functools.lru_cache(maxsize=2)
+def _image_set(dataset: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    # Cached: sweeps over data settings and test suites load the same file again and again.
+    # Callers only slice and scale, never write into these arrays.
+    from keraslab.data.datasets import load_fashion_mnist, load_mnist
+
+    return (load_mnist if dataset == "mnist" else load_fashion_mnist)()
+
+
 def _image_inputs(data: DataSpec) -> Inputs:
     if data.dataset == "digits":
         from sklearn.model_selection import train_test_split
@@ -161,10 +171,7 @@ def _image_inputs(data: DataSpec) -> Inputs:
             images, y, test_size=data.options["test_size"], stratify=y, random_state=data.seed
         )
     else:
-        from keraslab.data.datasets import load_fashion_mnist, load_mnist
-
-        loader = load_mnist if data.dataset == "mnist" else load_fashion_mnist
-        (x_tr, y_tr), (x_te, y_te) = loader()
+        (x_tr, y_tr), (x_te, y_te) = _image_set(data.dataset)
     n_classes = int(max(y_tr.max(), y_te.max())) + 1
     if data.subset:
         x_tr, y_tr = x_tr[: data.subset], y_tr[: data.subset]

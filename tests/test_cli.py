@@ -1,0 +1,147 @@
+"""The keraslab command, called through main(argv) and once as a real process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from keraslab.cli import main
+from keraslab.experiments import SpecError
+
+SPEC = """\
+[experiment]
+title = "cli tiny"
+
+[data]
+dataset = "digits"
+layout = "flat"
+validation_split = 0.25
+subset = 400
+
+[model]
+build = "keraslab.zoo.dense:make_model"
+number_of_layers = 1
+neurons_per_layer = 16
+
+[train]
+epochs = 3
+batch_size = 64
+
+[reference]
+val_acc = 0.9
+"""
+
+
+@pytest.fixture()
+def spec_file(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(SPEC)
+    return path
+
+
+def test_list_shows_the_catalogue(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "b3-32-pooling-cnn" in out and "Pooling CNN" in out and "(Figs B3-31, B3-32)" in out
+    assert "experiments · run one with: keraslab run NAME" in out
+
+
+def test_help_has_examples(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and "keraslab run b3-32-pooling-cnn --set train.epochs=5" in out
+    assert main([]) == 2  # no command: help, and a user-error exit code
+
+
+def test_run_runs_report_round_trip(tmp_path, spec_file, capsys):
+    store = tmp_path / "store" / "runs.sqlite"
+    code = main(["run", str(spec_file), "--set", "train.epochs=2", "--store", str(store), "--quiet",
+                 "--report", str(tmp_path / "one.html")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "tiny · cli tiny · run 1 · finished" in out
+    assert "Epoch 2/2 - " in out and "val_acc: chapter: 0.9000 · this run: " in out
+    assert (tmp_path / "one.html").is_file() and f"store: {store} (run 1)" in out
+
+    assert main(["runs", "--store", str(store)]) == 0
+    listing = capsys.readouterr().out
+    assert "finished" in listing and "tiny" in listing and "Epoch 2/2" in listing and "1 run(s)" in listing
+
+    assert main(["report", "--store", str(store), "--out", str(tmp_path / "all.html")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "all.html")
+    assert "cli tiny" in (tmp_path / "all.html").read_text()
+
+
+def test_empty_store_says_how_to_start(tmp_path, capsys):
+    assert main(["runs", "--store", str(tmp_path / "runs.sqlite")]) == 0
+    assert "No runs in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "b3-32-pooling"], "No experiment of this name in the catalogue"),
+        (["run", "{spec}", "--set", "train.epochs=many"], "train.epochs must be an integer"),
+        (["run", "{spec}", "--set", "epochs"], "An override is written section.key=value"),
+        (["report", "--run", "7", "--store", "{store}"], "No run with this id"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(tmp_path, spec_file, capsys, argv, message):
+    argv = [a.format(spec=spec_file, store=tmp_path / "runs.sqlite") for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("keraslab: error: ") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_debug_shows_the_exception(capsys):
+    with pytest.raises(SpecError):
+        main(["--debug", "run", "b3-32-pooling"])
+
+
+def test_demo_command_passes_its_options(tmp_path, capsys, monkeypatch):
+    import keraslab.demo
+
+    calls = []
+    monkeypatch.setattr(keraslab.demo, "run_demo",
+                        lambda out, progress, overrides: calls.append((out, progress, overrides)) or out / "r.html")
+    assert main(["demo", "--out", str(tmp_path), "--quiet", "--set", "train.epochs=1"]) == 0
+    assert calls == [(tmp_path, False, ["train.epochs=1"])]
+    assert capsys.readouterr().out.strip() == f"report: {tmp_path / 'r.html'}"
+
+
+def test_demo_specs_are_valid_and_cover_the_loop():
+    from keraslab.demo import demo_specs
+
+    specs = demo_specs()
+    assert [s.kind for s in specs] == ["train", "sweep", "cv", "grid"]
+    assert all(s.data.dataset == "digits" for s in specs)
+    assert specs[2].explore.scaler == "minmax" and specs[2].explore.folds == 5
+    assert [s.train.epochs for s in demo_specs(["train.epochs=1"])] == [1, 1, 1, 1]
+
+
+@pytest.mark.slow
+def test_demo_writes_a_report(tmp_path, capsys):
+    # The demo's four experiments, shrunk: one epoch each on 300 digits.
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--quiet", "--set", "train.epochs=1",
+                 "--set", "data.subset=300"]) == 0
+    out = capsys.readouterr().out
+    report = tmp_path / "demo" / "report.html"
+    assert out.strip().endswith(f"report: {report}")
+    text = report.read_text()
+    for name in ("demo-1-baseline", "demo-2-batch-size", "demo-3-cv", "demo-4-grid"):
+        assert f">{name}<" in text
+    assert text.count("<img src=\"data:image/png;base64,") == 1 + 3 + 1 + 2
+
+
+def test_the_console_entry_point_runs_as_a_process():
+    out = subprocess.run([sys.executable, "-m", "keraslab.cli", "run", "no-such-experiment"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("keraslab: error: No experiment of this name")
+    assert "Traceback" not in out.stderr
