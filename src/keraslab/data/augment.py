@@ -303,9 +303,9 @@ class ImageFlow(keras.utils.PyDataset):
         ``None`` draws one at construction.
     save_to_dir : path, optional
         The chapter's disk cache. Every augmented image is written there the first time it
-        is made and read back afterwards instead of being recomputed, so each image keeps
-        the augmentation of the epoch that first produced it (epoch 0 for a full pass);
-        only the order still changes between epochs. Files are named
+        is made and read back afterwards instead of being recomputed, so later epochs (and
+        new flows with the same settings) do no transform work. Each image keeps one
+        transform, the one epoch 0 gives it; only the order still changes between epochs. Files are named
         ``{save_prefix}{key}_{index:07d}.{save_format}``, where ``key`` fingerprints the
         augmenter, the seed and the data, so a changed setting never reads stale images.
     save_prefix : str
