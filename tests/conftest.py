@@ -17,6 +17,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 import keraslab  # noqa: F401  (chooses the backend before anything imports keras)
 import keras
 
+# Many tests fit models of the same architecture: let JAX reuse their compiled steps.
+# A fresh folder per run keeps runs independent of each other.
+if os.environ.get("KERASLAB_TEST_NO_CACHE") != "1":
+    import atexit
+    import shutil
+    import tempfile
+
+    _cache = tempfile.mkdtemp(prefix="keraslab-jax-cache-")
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+    keraslab.enable_compilation_cache(_cache)
+
 
 @pytest.fixture(autouse=True)
 def _seed_everything():

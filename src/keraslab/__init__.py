@@ -11,9 +11,10 @@ from keraslab._backend import limit_threads_in_workers as _limit_threads_in_work
 _choose_backend()
 _limit_threads_in_workers()
 
+from keraslab._backend import enable_compilation_cache  # noqa: E402
 from keraslab.errors import KeraslabError  # noqa: E402
 from keraslab.wrappers import KerasClassifier, KerasRegressor  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["KerasClassifier", "KerasRegressor", "KeraslabError", "__version__"]
+__all__ = ["KerasClassifier", "KerasRegressor", "KeraslabError", "enable_compilation_cache", "__version__"]

@@ -68,3 +68,43 @@ def limit_threads_in_workers() -> bool:
         return False
     os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
     return True
+
+
+def enable_compilation_cache(directory: str | os.PathLike | None = None) -> str | None:
+    """Let JAX reuse compiled training steps across models of the same architecture.
+
+    Every fresh fit builds a new Keras model whose train step XLA compiles again;
+    for the small models of a search or a test suite that compile costs more than
+    the training. JAX's persistent cache is keyed by the compiled program, so the
+    second model with the same architecture and batch shapes loads it instead.
+
+    Parameters
+    ----------
+    directory : path, optional
+        Where compiled programs are kept; default ``$KERASLAB_JAX_CACHE`` or
+        ``~/.cache/keraslab/jax``.
+
+    Returns
+    -------
+    str or None
+        The directory used, or None when the backend is not JAX.
+
+    Examples
+    --------
+    >>> import keraslab
+    >>> keraslab.enable_compilation_cache("/tmp/keraslab-jax-cache")  # doctest: +SKIP
+    """
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return None
+    import jax
+
+    directory = str(directory or os.environ.get("KERASLAB_JAX_CACHE")
+                    or Path.home() / ".cache" / "keraslab" / "jax")
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", directory)
+    # Small models compile in well under JAX's default 1 s threshold: cache them all.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return directory
