@@ -97,8 +97,8 @@ def run_child(*args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
-    parser.add_argument("--max-chapter-bytes", type=float, default=1.0e9,
-                        help="build the chapter's tensor in full only below this size (default 1 GB)")
+    parser.add_argument("--max-chapter-bytes", type=float, default=2.0e8,
+                        help="build the chapter's tensor in full only below this size (default 200 MB)")
     args = parser.parse_args()
     if args.child:
         kind, value = args.child
