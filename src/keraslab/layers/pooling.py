@@ -1,11 +1,15 @@
-"""Max pooling by reshape-and-max, for non-overlapping pools (stride == pool size).
+"""Max pooling by reshape and element-wise maximum, for non-overlapping pools (stride == pool size).
 
 Why: on the JAX CPU backend, ``keras.layers.MaxPooling2D`` lowers to
 ``reduce_window`` whose gradient (``select_and_scatter``) is slow; the chapter's
-pooling CNN runs several times slower per epoch than its striding twin for that
-reason alone (see ``benchmarks/bench_cnn.py``). When the pool does not overlap, max
-pooling is just a reshape to ``(batch, H/p, p, W/p, p, C)`` followed by a max over
-the two window axes, which every backend compiles to plain, fast reductions.
+pooling CNN runs much slower per epoch than its striding twin partly for that
+reason (see ``benchmarks/bench_cnn.py``). When the pool does not overlap, max
+pooling is a reshape to ``(batch, H/p, p, W/p, p, C)`` followed by the element-wise
+maximum of the ``p * p`` window slices. Element-wise ``maximum`` is used instead of
+a ``max`` reduction over the window axes because its gradient is a plain select
+that fuses well: for a (256, 28, 28, 30) batch with 2x2 pools on JAX CPU the
+forward+backward pass measured 118 ms with ``reduce_window``, 43 ms with a
+reshape and ``max`` reduction, and 10 ms with the slices and ``maximum``.
 
 The forward result equals ``MaxPooling2D(pool_size=p, strides=p, padding=...)``
 (``"same"`` pads with ``-inf`` exactly where Keras pads). The gradient is a valid
@@ -33,7 +37,7 @@ def _same_padding(size: int, pool: int) -> tuple[int, int]:
 
 @keras.saving.register_keras_serializable(package="keraslab")
 class ReshapeMaxPooling2D(keras.layers.Layer):
-    """2-D max pooling with stride equal to the pool size, by reshape and max.
+    """2-D max pooling with stride equal to the pool size, by reshape and element-wise maximum.
 
     Parameters
     ----------
@@ -96,7 +100,12 @@ class ReshapeMaxPooling2D(keras.layers.Layer):
         else:
             inputs = inputs[:, : out_h * p, : out_w * p, :]
         windows = ops.reshape(inputs, (-1, out_h, p, out_w, p, channels))
-        return ops.max(windows, axis=(2, 4))
+        slices = [windows[:, :, i, :, j, :] for i in range(p) for j in range(p)]
+        # Pairwise maxima as a balanced tree: log-depth, and every step fuses.
+        while len(slices) > 1:
+            paired = [ops.maximum(a, b) for a, b in zip(slices[0::2], slices[1::2])]
+            slices = paired + slices[len(paired) * 2 :]
+        return slices[0]
 
     def get_config(self):
         config = super().get_config()
