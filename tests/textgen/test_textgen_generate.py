@@ -76,3 +76,21 @@ def test_word_seeds(word_run):
         encode_seed(vocab, "   ")
     text = generate(word_run.result.model, vocab, "zyzzyva , said holmes", 12, rng=0)
     assert len(vocab.tokenize(text)) == 12
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    import keraslab.callbacks
+
+    for name in ("generate", "output", "saving", "train", "cli"):
+        # import_module: the package attribute `generate` is the function, not the module.
+        module = importlib.import_module(f"keraslab.textgen.{name}")
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, name
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for test in finder.find(keraslab.callbacks.TextSampler, "TextSampler", globs=dict(vars(keraslab.callbacks))):
+        runner.run(test)
+    assert runner.failures == 0

@@ -180,3 +180,14 @@ def test_other_argument_errors(tmp_path):
         train_text_generator("x.txt", save_to=tmp_path / "model.h5")
     with pytest.raises(KeraslabValueError, match="window_length must be a positive integer. Received: window_length=0"):
         train_text_generator("x.txt", window_length=0)
+
+
+def test_chunked_encoding_matches_encoding_at_once():
+    from keraslab.data.text import CharVocabulary
+    from keraslab.textgen.train import _encode_compact
+
+    text = 'it is "quite" so, watson; a red-headed man... ' * 50 + "x" * 300 + " end."
+    for vocab in (CharVocabulary(text), WordVocabulary(text, max_words=6)):
+        for chunk in (7, 64, 1 << 20):
+            ids = _encode_compact(vocab, text, chunk)
+            assert ids.dtype == np.uint8 and ids.tolist() == vocab.encode(text).tolist()

@@ -125,6 +125,25 @@ class _FirstBatches(keras.utils.PyDataset):
         self.data.on_epoch_end()
 
 
+def _encode_compact(vocabulary: Vocabulary, text: str, chunk: int = 1 << 20) -> np.ndarray:
+    """Token ids in the smallest integer type, encoded a chunk at a time.
+
+    Encoding 3 MB of text at once makes int64 and UTF-32 temporaries ~20 times its
+    size; chunks keep them small. Chunks end at a space, which never lies inside a
+    token (a word vocabulary splits on whitespace), so the ids are those of the whole text.
+    """
+    dtype = np.min_scalar_type(vocabulary.size - 1)
+    parts = []
+    start = 0
+    while start < len(text):
+        stop = len(text) if start + chunk >= len(text) else text.rfind(" ", start + 1, start + chunk) + 1
+        if stop <= start:  # no space in the chunk: a single huge token; take it whole
+            stop = text.find(" ", start + chunk) + 1 or len(text)
+        parts.append(vocabulary.encode(text[start:stop]).astype(dtype))
+        start = stop
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise KeraslabValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
@@ -262,8 +281,8 @@ def train_text_generator(
             f"point to a file with text. Received: corpus_path={str(corpus_path)!r}"
         )
     vocabulary: Vocabulary = CharVocabulary(text) if level == "char" else WordVocabulary(text, max_words=max_words)
-    ids = vocabulary.encode(text)
-    del text  # the ids (one small integer per token) are all training needs
+    ids = _encode_compact(vocabulary, text)
+    del text  # the ids (one byte per character at char level) are all training needs
     _check_corpus(corpus_path, vocabulary, ids, window_length)
     if seed is not None:
         keras.utils.set_random_seed(seed)
