@@ -137,9 +137,9 @@ def test_reshape_max_pooling_round_trips_through_saving(tmp_path):
 def test_striding_cnn_as_build_fn_cross_validates(mnist_tiny_images):
     x, y = mnist_tiny_images
     classifier = KerasClassifier(
-        build_fn=cnn.striding_cnn, filters=(8, 4), dense_units=(16,), epochs=10, batch_size=16, verbose=0,
-        random_state=0,
+        build_fn=cnn.striding_cnn, filters=(8, 4), dense_units=(16,), learning_rate=0.01, epochs=10, batch_size=16,
+        verbose=0, random_state=0,
     )  # fmt: skip
     scores = cross_val_score(classifier, x, y, cv=2)
     assert scores.shape == (2,)
-    assert np.all(scores > 0.2), scores
+    assert np.all(scores > 0.5), scores  # chance is 0.1; measured 0.64-0.78 on JAX and PyTorch

@@ -71,7 +71,7 @@ def test_word_generator_as_build_fn_cross_validates():
     """Every id appears in each training fold, so the wrapper's classes are the vocabulary."""
     x, y = _cyclic_ids(80, 4, 10)
     classifier = KerasClassifier(build_fn=text.word_generator, vocab_size=10, window_length=4, units=(16,),
-                                 embedding_dim=8, epochs=30, batch_size=16, verbose=0, random_state=0)  # fmt: skip
+                                 embedding_dim=8, epochs=10, batch_size=16, verbose=0, random_state=0)  # fmt: skip
     scores = cross_val_score(classifier, x, y, cv=2)
     assert scores.shape == (2,)
     assert np.all(scores > 0.3), scores  # chance is 0.1
