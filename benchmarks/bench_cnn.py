@@ -29,7 +29,6 @@ import statistics
 import time
 
 import keras
-import numpy as np
 
 from keraslab import data as kd
 from keraslab.callbacks import EpochTimer
