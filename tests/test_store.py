@@ -120,3 +120,17 @@ def test_runs_of_live_processes_are_left_alone(store):
     run_id = store.begin_run("x", kind="train", spec_text="")  # this very process: alive
     assert store.recover() == []
     assert store.run(run_id).status == "running"
+
+
+def test_figures_inside_the_store_folder_are_kept_relative(tmp_path):
+    with ResultStore(tmp_path / "a" / "runs.sqlite") as s:
+        run_id = s.begin_run("x", kind="train", spec_text="")
+        figure = s.run_folder(run_id) / "history.png"
+        figure.write_bytes(b"png")
+        s.add_figure(run_id, "history", figure)
+        s.finish_run(run_id, "finished")
+        assert s._conn.execute("SELECT path FROM figures").fetchone()[0] == "run-0001/history.png"
+    (tmp_path / "a").rename(tmp_path / "b")  # the whole folder moves; its figures are still found
+    with ResultStore(tmp_path / "b" / "runs.sqlite") as s:
+        (fig,) = s.run(1).figures
+        assert open(fig.path, "rb").read() == b"png"

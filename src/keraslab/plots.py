@@ -441,7 +441,7 @@ def sequence_prediction_series(
 
     Examples
     --------
-    >>> d = sequence_prediction_series([0, 1, 2, 3, 4], [2.1, 2.9], window_size=3)
+    >>> d = sequence_prediction_series([0, 1, 2, 3, 4], [3.1, 3.9], window_size=3)
     >>> d["prediction_steps"], d["rms_error"]
     ([3, 4], 0.1)
     """
@@ -472,7 +472,7 @@ def plot_sequence_predictions(
 
     Examples
     --------
-    >>> fig = plot_sequence_predictions([0, 1, 2, 3, 4], [2.1, 2.9], window_size=3)
+    >>> fig = plot_sequence_predictions([0, 1, 2, 3, 4], [3.1, 3.9], window_size=3)
     """
     d = sequence_prediction_series(truth, predictions, window_size)
     fig = _new_figure(8.0, 3.6)

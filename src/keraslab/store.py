@@ -480,10 +480,17 @@ class ResultStore:
             )
 
     def add_figure(self, run_id: int, name: str, path: str | os.PathLike[str], caption: str = "") -> None:
+        """Register a figure file; a file inside the store's folder is kept relative to it,
+        so that the folder can be moved or archived as a whole."""
+        target = Path(path).resolve()
+        try:
+            stored = str(target.relative_to(self.folder.resolve()))
+        except ValueError:
+            stored = str(target)
         with self._conn:
             self._conn.execute(
                 "INSERT OR REPLACE INTO figures (run_id, name, path, caption) VALUES (?, ?, ?, ?)",
-                (run_id, name, str(path), caption),
+                (run_id, name, stored, caption),
             )
 
     # ------------------------------------------------------------------ reading
@@ -561,7 +568,7 @@ class ResultStore:
                 )
             ],
             figures=[
-                FigureRecord(f["name"], f["path"], f["caption"])
+                FigureRecord(f["name"], str(self.folder / f["path"]), f["caption"])
                 for f in self._conn.execute("SELECT * FROM figures WHERE run_id = ? ORDER BY rowid", (run_id,))
             ],
         )

@@ -7,7 +7,8 @@ import textwrap
 import pytest
 
 from keraslab.experiments import SpecError, load_spec, spec_from_dict
-from keraslab.experiments.spec import dumps_toml, parse_override, resolve_build
+from keraslab.experiments.spec import parse_override, resolve_build
+from keraslab.experiments.tomlio import dumps_toml
 
 GOOD = """\
 [experiment]

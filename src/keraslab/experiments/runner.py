@@ -207,6 +207,8 @@ def _summarise(spec: ExperimentSpec, result: RunResult) -> dict[str, Any]:
             summary["fit_seconds"] = {f.label: f.seconds for f in result.fits}
     if result.candidates:
         _summarise_candidates(spec, result.candidates, summary, lines)
+    if "final_line" not in summary and lines:  # CV and searches: the mean, or the best candidate
+        summary["final_line"] = next((line for line in lines if line.startswith(("mean ", "best "))), lines[0])
     summary["lines"] = lines
     summary["comparisons"] = compare(spec.reference, summary)
     return summary

@@ -31,17 +31,13 @@ import importlib
 import inspect
 import math
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from keraslab.errors import KeraslabValueError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from keraslab.experiments.tomlio import dumps_toml, line_of, tomllib
 
 __all__ = [
     "SpecError",
@@ -334,7 +330,7 @@ def spec_from_dict(raw: Mapping[str, Any], *, name: str | None = None) -> Experi
 
     Examples
     --------
-    >>> spec_from_dict({"model": {"build": "keraslab.zoo.dense:make_model"}, "explore": {"kind": "cv"}}).kind
+    >>> spec_from_dict({"model": {"build": "keraslab.zoo.dense:make_model"}, "explore": {"kind": "cv"}}, name="cv").kind
     'cv'
     """
     data = copy.deepcopy(dict(raw))
@@ -404,34 +400,12 @@ def resolve_build(build: str) -> Callable[..., Any]:
 
 
 # --------------------------------------------------------------------------- validation
-def _line_of(text: str | None, table: str, key: str | None = None) -> int | None:
-    """Line of ``key`` inside ``[table]`` (or of the table header), for error messages."""
-    if not text:
-        return None
-    current = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", stripped)
-        if header:
-            current = header.group(1)
-            if key is None and current == table:
-                return number
-            continue
-        if key is not None and current == table and re.match(rf"{re.escape(key)}\s*=", stripped):
-            return number
-        if key is not None and current == table.split(".")[0] and re.match(
-            rf"{re.escape(table.split('.', 1)[-1])}\.{re.escape(key)}\s*=", stripped
-        ):
-            return number
-    return None
-
-
 class _Checker:
     def __init__(self, source: str | None, text: str | None) -> None:
         self.source, self.text = source, text
 
     def fail(self, message: str, table: str, key: str | None = None) -> SpecError:
-        return SpecError(message, source=self.source, line=_line_of(self.text, table, key))
+        return SpecError(message, source=self.source, line=line_of(self.text, table, key))
 
     def table(self, raw: Any, table: str) -> dict[str, Any]:
         if raw is None:
@@ -619,48 +593,3 @@ def _check_explore(c: _Checker, e: dict[str, Any], func: Callable[..., Any], par
             if not isinstance(values, list) or not values:
                 raise c.fail(f"explore.params {key} must be a non-empty list of values. Received: {values!r}",
                              "explore.params", key)
-
-
-# --------------------------------------------------------------------------- TOML writing
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'"{escaped}"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    return _toml_value(str(value))
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
-
-
-def dumps_toml(raw: Mapping[str, Any], prefix: str = "") -> str:
-    """Write nested dicts as TOML tables (enough for specs; used to store the effective spec).
-
-    Examples
-    --------
-    >>> print(dumps_toml({"train": {"epochs": 5, "early_stopping": {"patience": 2}}}).strip())
-    [train]
-    epochs = 5
-    <BLANKLINE>
-    [train.early_stopping]
-    patience = 2
-    """
-    lines: list[str] = []
-    scalars = {k: v for k, v in raw.items() if not isinstance(v, dict)}
-    tables = {k: v for k, v in raw.items() if isinstance(v, dict)}
-    if prefix and (scalars or not tables):
-        lines.append(f"[{prefix}]")
-    lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars.items())
-    if lines:
-        lines.append("")
-    for key, table in tables.items():
-        lines.append(dumps_toml(table, f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)))
-    return "\n".join(lines)
