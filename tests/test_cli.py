@@ -108,10 +108,14 @@ def test_demo_command_passes_its_options(tmp_path, capsys, monkeypatch):
     import keraslab.demo
 
     calls = []
-    monkeypatch.setattr(keraslab.demo, "run_demo",
-                        lambda out, progress, overrides: calls.append((out, progress, overrides)) or out / "r.html")
-    assert main(["demo", "--out", str(tmp_path), "--quiet", "--set", "train.epochs=1"]) == 0
-    assert calls == [(tmp_path, False, ["train.epochs=1"])]
+    def fake(store, out, progress, overrides):
+        calls.append((store, out, progress, overrides))
+        return out
+
+    monkeypatch.setattr(keraslab.demo, "run_demo", fake)
+    assert main(["demo", "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "r.html"), "--quiet",
+                 "--set", "train.epochs=1"]) == 0
+    assert calls == [(tmp_path / "s.sqlite", tmp_path / "r.html", False, ["train.epochs=1"])]
     assert capsys.readouterr().out.strip() == f"report: {tmp_path / 'r.html'}"
 
 
@@ -128,10 +132,10 @@ def test_demo_specs_are_valid_and_cover_the_loop():
 @pytest.mark.slow
 def test_demo_writes_a_report(tmp_path, capsys):
     # The demo's four experiments, shrunk: one epoch each on 300 digits.
-    assert main(["demo", "--out", str(tmp_path / "demo"), "--quiet", "--set", "train.epochs=1",
+    assert main(["demo", "--store", str(tmp_path / "demo" / "runs.sqlite"), "--quiet", "--set", "train.epochs=1",
                  "--set", "data.subset=300"]) == 0
     out = capsys.readouterr().out
-    report = tmp_path / "demo" / "report.html"
+    report = tmp_path / "demo" / "demo-report.html"
     assert out.strip().endswith(f"report: {report}")
     text = report.read_text()
     for name in ("demo-1-baseline", "demo-2-batch-size", "demo-3-cv", "demo-4-grid"):

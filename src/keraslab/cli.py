@@ -20,7 +20,7 @@ __all__ = ["main", "build_parser"]
 
 EXAMPLES = """\
 examples:
-  keraslab demo                                   the chapter's improvement loop on 8x8 digits (~1 min)
+  keraslab demo                                   the chapter's improvement loop on 8x8 digits (~70 s)
   keraslab list                                   the chapter's experiments
   keraslab run b3-32-pooling-cnn                  one experiment with the chapter's settings
   keraslab run b3-32-pooling-cnn --set train.epochs=5 --set data.subset=6000
@@ -132,8 +132,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- demo
 def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="the chapter's improvement loop on 8x8 digits, then an HTML report")
-    p.add_argument("--out", type=Path, default=Path("keraslab-demo"),
-                   help="folder for the demo's store, figures and report (default: ./keraslab-demo)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="HTML report (default: demo-report.html next to the store)")
+    _add_store_option(p)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a value in every demo spec, e.g. train.epochs=2 (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -143,7 +144,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from keraslab.demo import run_demo
 
-    report = run_demo(args.out, progress=not args.quiet, overrides=args.overrides)
+    report = run_demo(args.store, args.out, progress=not args.quiet, overrides=args.overrides)
     print(f"report: {report}")
     return 0
 

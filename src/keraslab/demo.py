@@ -4,13 +4,14 @@ On scikit-learn's bundled 8x8 digits (1,797 images) it runs, as the chapter does
 MNIST: a dense baseline with its training curves, a small batch-size sweep with
 timings, 5-fold cross-validation of a ``MinMaxScaler`` pipeline, and a small grid
 search with its score plot; then it writes the HTML report and returns its path.
+Runs go to the default store (``./keraslab-runs/runs.sqlite``) like any other run.
 The four experiments are ordinary specs (see :data:`DEMO_SPECS`), run by the same
 runner as the catalogue.
 
 Examples
 --------
 >>> from keraslab.demo import run_demo
->>> report = run_demo("keraslab-demo")  # doctest: +SKIP
+>>> report = run_demo()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -73,17 +74,22 @@ def demo_specs(overrides: list[str] | None = None) -> list[Any]:
 
 
 def run_demo(
-    folder: str | os.PathLike[str] = "keraslab-demo",
+    store: str | os.PathLike[str] | None = None,
+    report: str | os.PathLike[str] | None = None,
     *,
     progress: bool = True,
     overrides: list[str] | None = None,
 ) -> Path:
-    """Run the four demo experiments into ``folder/runs.sqlite`` and write ``folder/report.html``.
+    """Run the four demo experiments and write the HTML report of these runs.
 
     Parameters
     ----------
-    folder : path
-        Holds the store, one ``run-NNNN`` folder of PNG figures per run, and the report.
+    store : path, optional
+        The result store; default ``./keraslab-runs/runs.sqlite``, so that
+        ``keraslab runs`` and ``keraslab report`` show the demo's runs too. Figures go
+        to ``run-NNNN`` folders next to it.
+    report : path, optional
+        The HTML file; default ``demo-report.html`` next to the store.
     progress : bool
         Print progress bars and each run's summary.
     overrides : list of str, optional
@@ -98,15 +104,14 @@ def run_demo(
     from keraslab.report import write_report
     from keraslab.store import ResultStore
 
-    target = Path(folder)
     run_ids = []
-    with ResultStore(target / "runs.sqlite") as store:
+    with ResultStore(store) as db:
         for spec in demo_specs(overrides):
-            result = run(spec, store=store, progress=progress)
+            result = run(spec, store=db, progress=progress)
             run_ids.append(result.run_id)
             if progress:
                 print(result.describe(), flush=True)
             if result.status != "finished":
                 break
-        return write_report(store, target / "report.html", run_ids=run_ids,
-                            title="keraslab demo: improving a dense model on 8x8 digits")
+        target = Path(report) if report is not None else db.folder / "demo-report.html"
+        return write_report(db, target, run_ids=run_ids, title="keraslab demo: improving a dense model on 8x8 digits")

@@ -173,8 +173,9 @@ def plot_timing(
     parameter: str = "batch size",
     log_x: bool = True,
     title: str | None = None,
+    ylabel: str = "seconds",
 ) -> "Figure":
-    """Total training time against a swept value (Figure B3-5: seconds vs batch size).
+    """Training time against a swept value (Figure B3-5: seconds vs batch size).
 
     Examples
     --------
@@ -190,7 +191,7 @@ def plot_timing(
         ax.set_xscale("log", base=2)
         ax.set_xticks(data["values"], [f"{v:g}" for v in data["values"]])
     ax.set_xlabel(parameter)
-    ax.set_ylabel("seconds")
+    ax.set_ylabel(ylabel)
     ax.set_title(title or f"training time vs {parameter}")
     ax.grid(alpha=0.3, which="both")
     return fig

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,16 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")
 
 
+def _steady_epoch_seconds(epoch_seconds: list[float]) -> float | None:
+    """Median seconds of an epoch, leaving out the first (it includes compiling the model).
+
+    On small data the compilation takes longer than all other epochs together and would
+    hide what the chapter's timing figure shows: small batches cost more time per epoch.
+    """
+    steady = [s for s in epoch_seconds[1:] if math.isfinite(s)] or [s for s in epoch_seconds if math.isfinite(s)]
+    return float(statistics.median(steady)) if steady else None
+
+
 def draw_figures(spec: "ExperimentSpec", result: "RunResult", inputs: "Inputs | None", folder: Path) -> dict[str, Path]:
     """Draw every figure the run has data for; return ``{name: path}`` in display order."""
     figures: dict[str, Any] = {}
@@ -51,12 +62,13 @@ def draw_figures(spec: "ExperimentSpec", result: "RunResult", inputs: "Inputs | 
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in spec.explore.values)
         if numeric and len(result.fits) > 1 and spec.explore.parameter in _TIMED:
             values = [f.params[spec.explore.parameter] for f in result.fits]
-            # Training time only (the sum of epoch times), not building the model or loading data.
-            seconds = [sum(f.epoch_seconds) if f.status == "finished" else None for f in result.fits]
+            seconds = [_steady_epoch_seconds(f.epoch_seconds) if f.status == "finished" else None
+                       for f in result.fits]
             positive = all(v > 0 for v in values)
             figures["timing"] = plots.plot_timing(
                 values, seconds, parameter=spec.explore.parameter.split(".")[-1],
-                log_x=positive and max(values) / min(values) >= 8, title=f"{title} · total training time",
+                log_x=positive and max(values) / min(values) >= 8, title=f"{title} · time per epoch",
+                ylabel="seconds per epoch (median, first epoch excluded)",
             )
     elif finished_fits:
         figures["history"] = plots.plot_history(finished_fits[0].history, title=title)
