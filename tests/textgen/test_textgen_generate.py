@@ -94,3 +94,21 @@ def test_docstring_examples_run():
     for test in finder.find(keraslab.callbacks.TextSampler, "TextSampler", globs=dict(vars(keraslab.callbacks))):
         runner.run(test)
     assert runner.failures == 0
+
+
+def test_generating_with_a_large_vocabulary_allocates_no_lookup_table():
+    import tracemalloc
+
+    from keraslab.zoo.text import word_generator
+
+    words = " ".join(f"w{i}" for i in range(8000))
+    vocab = WordVocabulary(words, max_words=8000)
+    model = word_generator(vocab.size, 6, units=4, embedding_dim=4)
+    tracemalloc.start()
+    try:
+        text = generate(model, vocab, "w1 w2 w3", 3, rng=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(vocab.tokenize(text)) == 3
+    assert peak < 20e6, peak  # an 8,001 x 8,001 float32 identity matrix would be 256 MB

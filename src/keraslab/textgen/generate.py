@@ -140,10 +140,16 @@ def _generate_ids(
     history = np.full((rows, window + length), pad, dtype=np.int64)
     context = np.asarray(seed_ids[-window:], dtype=np.int64)
     history[:, window - len(context) : window] = context
-    eye = np.vstack([np.eye(vocabulary.size, dtype="float32"), np.zeros((1, vocabulary.size), "float32")])
     for step in range(length):
         ids = history[:, step : step + window]
-        batch = eye[ids] if one_hot else ids.astype("int32")
+        if one_hot:
+            # One extra column takes the padding's 1s and is cut off: padded rows are all zero.
+            # (No identity-matrix lookup table: for 8,000 words that alone would be 256 MB.)
+            batch = np.zeros((rows, window, vocabulary.size + 1), dtype="float32")
+            np.put_along_axis(batch, ids[..., np.newaxis], 1.0, axis=-1)
+            batch = batch[..., : vocabulary.size]
+        else:
+            batch = ids.astype("int32")
         probabilities = np.asarray(model.predict_on_batch(batch))
         for row, temperature in enumerate(temperatures):
             history[row, window + step] = sample_with_temperature(
