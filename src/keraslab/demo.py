@@ -36,7 +36,7 @@ DEMO_SPECS: dict[str, dict[str, Any]] = {
         "train": {"epochs": 40, "batch_size": 32},
     },
     "demo-2-batch-size": {
-        "experiment": {"title": "Batch-size sweep: curves and total time",
+        "experiment": {"title": "Batch-size sweep: curves and time per epoch",
                        "description": "The same model trained with batch sizes 8 to 512 (cf. Figures B3-1..B3-5)."},
         "data": _DATA,
         "model": _MODEL,

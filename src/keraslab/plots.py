@@ -129,6 +129,8 @@ def plot_history(history: Any, *, title: str | None = None) -> "Figure":
     >>> len(fig.axes)
     1
     """
+    from matplotlib.ticker import MaxNLocator
+
     panels = history_panels(history)
     fig = _new_figure(5.0 * len(panels), 3.8)
     for i, panel in enumerate(panels):
@@ -137,6 +139,7 @@ def plot_history(history: Any, *, title: str | None = None) -> "Figure":
         if panel["validation"] is not None:
             ax.plot(panel["epochs"], panel["validation"], color=_VAL_COLOR, label="validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(panel["metric"])
         ax.set_title(panel["metric"])
         ax.grid(alpha=0.3)
