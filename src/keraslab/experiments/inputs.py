@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 from dataclasses import dataclass, field
@@ -80,12 +81,10 @@ class Inputs:
                 f"A stateful model needs at least batch_size={multiple} training samples. "
                 f"Received: {len(self.x_train)} samples"
             )
-        out = Inputs(**{**self.__dict__})
-        out.x_train, out.y_train = cut(self.x_train), cut(self.y_train)
-        out.x_val, out.y_val = cut(self.x_val), cut(self.y_val)
-        if out.x_val is not None and len(out.x_val) == 0:
-            out.x_val = out.y_val = None
-        return out
+        x_val, y_val = cut(self.x_val), cut(self.y_val)
+        if x_val is not None and len(x_val) == 0:
+            x_val = y_val = None
+        return dataclasses.replace(self, x_train=cut(self.x_train), y_train=cut(self.y_train), x_val=x_val, y_val=y_val)
 
 
 def _fingerprint(*arrays: np.ndarray | None) -> str:
