@@ -10,6 +10,7 @@ with 130, as shells expect after Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -195,6 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("keraslab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `keraslab list | head`: the reader left; not an error of ours
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python's exit-time flush quiet
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
