@@ -385,7 +385,6 @@ class OneHotFragments(keras.utils.PyDataset):
         self._ids = ids.astype(np.min_scalar_type(vocabulary.size - 1))
         self.n_fragments = _fragment_count(self._ids.shape[0], self.window_length, self.step)
         self._offsets = np.arange(self.window_length)
-        self._eye = np.eye(vocabulary.size, dtype=self.dtype)
         self.epoch = 0
         self._order: tuple[int, np.ndarray] | None = None
 
@@ -412,9 +411,16 @@ class OneHotFragments(keras.utils.PyDataset):
         starts = self._fragment_numbers(index) * self.step
         windows = self._ids[starts[:, np.newaxis] + self._offsets]
         following = self._ids[starts + self.window_length]
-        inputs = self._eye[windows] if self.one_hot else windows.astype(np.int32)
-        targets = following.astype(np.int32) if self.sparse_targets else self._eye[following]
+        inputs = self._one_hot(windows) if self.one_hot else windows.astype(np.int32)
+        targets = following.astype(np.int32) if self.sparse_targets else self._one_hot(following)
         return inputs, targets
+
+    def _one_hot(self, ids: np.ndarray) -> np.ndarray:
+        # Scatter into a zero batch instead of indexing an identity matrix: np.eye over an
+        # 8,000-word vocabulary alone would hold 256 MB for the whole run.
+        out = np.zeros(ids.shape + (self.vocabulary.size,), dtype=self.dtype)
+        np.put_along_axis(out, ids[..., np.newaxis].astype(np.intp), 1, axis=-1)
+        return out
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
