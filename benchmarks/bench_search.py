@@ -68,26 +68,10 @@ def _neurons(n: int) -> list[int]:
 def _estimator(epochs: int):
     from keraslab import KerasClassifier
 
-    try:
-        from keraslab.zoo.dense import make_model
-    except ImportError:  # pragma: no cover - the zoo is part of keraslab; kept for old checkouts
-        make_model = _fallback_make_model
+    from keraslab.zoo.dense import make_model
+
     return KerasClassifier(build_fn=make_model, number_of_layers=2, neurons_per_layer=32, optimizer="adam",
                            epochs=epochs, batch_size=250, verbose=0, random_state=0)
-
-
-def _fallback_make_model(number_of_layers=2, neurons_per_layer=32, dropout_ratio=0.2, optimizer="adam"):
-    import keras
-    from keras.constraints import MaxNorm
-    from keras.layers import Dense, Dropout
-
-    model = keras.Sequential([keras.Input((784,))])
-    for _ in range(number_of_layers):
-        model.add(Dense(neurons_per_layer, activation="relu", kernel_constraint=MaxNorm(3)))
-        model.add(Dropout(dropout_ratio))
-    model.add(Dense(10, activation="softmax", kernel_initializer="normal"))
-    model.compile(loss="categorical_crossentropy", optimizer=optimizer, metrics=["accuracy"])
-    return model
 
 
 def _grid(args) -> dict:

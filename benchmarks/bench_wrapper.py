@@ -20,21 +20,10 @@ import numpy as np
 
 import keraslab  # noqa: F401  (JAX unless the user chose)
 import keras
-from keras.constraints import MaxNorm
-from keras.layers import Dense, Dropout
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from keraslab import KerasClassifier
-
-
-def make_model(number_of_layers=2, neurons_per_layer=32, dropout_ratio=0.2, optimizer="adam"):
-    model = keras.Sequential([keras.Input((784,))])
-    for _ in range(number_of_layers):
-        model.add(Dense(neurons_per_layer, activation="relu", kernel_constraint=MaxNorm(3)))
-        model.add(Dropout(dropout_ratio))
-    model.add(Dense(10, activation="softmax", kernel_initializer="normal"))
-    model.compile(loss="categorical_crossentropy", optimizer=optimizer, metrics=["accuracy"])
-    return model
+from keraslab.zoo.dense import make_model  # Listing B3-6: Dense(32)+MaxNorm(3)+Dropout(0.2), twice
 
 
 def load(n: int):

@@ -83,20 +83,20 @@ def _seeded(seed: int | None):
 
 
 class _DivergenceGuard(keras.callbacks.Callback):
-    """Stop at the first non-finite batch loss and remember where, to raise a clear error after fit."""
+    """Stop at the first epoch whose loss is not finite, and remember it for a clear error.
+
+    Checked per epoch, not per batch: reading a batch loss forces a device sync on
+    every step, and a NaN in any batch already makes the epoch's mean loss NaN.
+    """
 
     def __init__(self):
         super().__init__()
-        self.diverged_at: tuple[int, int] | None = None
-        self._epoch = 0
+        self.diverged_at: int | None = None
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
+    def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(float(loss)):
-            self.diverged_at = (self._epoch, batch)
+            self.diverged_at = epoch
             self.model.stop_training = True
 
 
@@ -281,9 +281,8 @@ class BaseWrapper(BaseEstimator):
         for key, values in history.history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
         if guard.diverged_at is not None:
-            epoch, batch = guard.diverged_at
             raise TrainingDivergedError(
-                f"The training loss became NaN or infinite at epoch {epoch + 1}, batch {batch}. "
+                f"The training loss became NaN or infinite at epoch {guard.diverged_at + 1}. "
                 "Lower the learning rate, scale the inputs, or clip gradients "
                 "(e.g. optimizer=keras.optimizers.Adam(1e-4, clipnorm=1.0))."
             )
@@ -315,6 +314,21 @@ class BaseWrapper(BaseEstimator):
 
     def _sample_weights(self, y, sample_weight):
         return None if sample_weight is None else sample_weight.astype("float32")
+
+    @staticmethod
+    def _check_targets(X, y) -> np.ndarray:
+        """Checks every target kind shares: column vectors flattened (with scikit-learn's
+        warning), one target per sample, no NaN or infinity."""
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if y.shape[0] != np.shape(X)[0]:
+            raise KeraslabValueError(
+                f"X and y have different numbers of samples: X has {np.shape(X)[0]}, y has {y.shape[0]}."
+            )
+        if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+            raise KeraslabValueError("Input y contains NaN or infinity; remove or impute those samples.")
+        return y
 
     # ----- predicting -------------------------------------------------------------
     def _raw_predict(self, X) -> np.ndarray:
@@ -364,16 +378,7 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
         return tags
 
     def _validate_y(self, X, y) -> np.ndarray:
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if y.shape[0] != np.shape(X)[0]:
-            raise KeraslabValueError(
-                f"X and y have different numbers of samples: X has {np.shape(X)[0]}, y has {y.shape[0]}."
-            )
-        if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
-            raise KeraslabValueError("Input y contains NaN or infinity; remove or impute those samples.")
-        return y
+        return self._check_targets(X, y)
 
     def _learn_targets(self, y, classes=None) -> None:
         self._targets = ClassTargets.learn(y, classes)
@@ -457,18 +462,10 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
 
     def _validate_y(self, X, y) -> np.ndarray:
         y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
         if y.dtype.kind not in "biuf":
             raise KeraslabValueError(f"Unknown label type: KerasRegressor needs numeric targets. "
                                      f"Received: y of dtype {y.dtype}")
-        if y.shape[0] != np.shape(X)[0]:
-            raise KeraslabValueError(
-                f"X and y have different numbers of samples: X has {np.shape(X)[0]}, y has {y.shape[0]}."
-            )
-        if not np.all(np.isfinite(y)):
-            raise KeraslabValueError("Input y contains NaN or infinity; remove or impute those samples.")
-        return y.astype(keras.config.floatx())
+        return self._check_targets(X, y).astype(keras.config.floatx())
 
     def _learn_targets(self, y, classes=None) -> None:
         self.n_outputs_ = 1 if y.ndim == 1 else int(np.prod(y.shape[1:]))
