@@ -102,3 +102,18 @@ def test_regressor_parameters_and_data_derived_n_outputs():
     assert reg.model_.output_shape == (None, 2)
     assert reg.predict(X).shape == (40, 2)
     assert clone(reg).get_params()["hidden"] == 4
+
+
+def test_a_model_instance_as_build_fn_is_cloned_for_every_fresh_fit():
+    import keras
+
+    X = np.random.RandomState(0).rand(40, 4).astype("float32")
+    y = np.arange(40) % 2
+    template = small_model((4,), 2)
+    template.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
+    clf = KerasClassifier(build_fn=template, epochs=1).fit(X, y)
+    assert clf.model_ is not template and type(clf.model_.optimizer).__name__ == "SGD"
+    first = clf.model_
+    assert clf.fit(X, y).model_ is not first
+    assert clone(clf).build_fn is not template  # clone deep-copies parameters, as scikit-learn does
+    assert isinstance(clone(clf).build_fn, keras.Model)
