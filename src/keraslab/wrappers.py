@@ -28,8 +28,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from keraslab import _routing
-from keraslab._compiling import (default_classifier_loss, ensure_compiled, loss_from_logits, loss_kind,
-                                  make_optimizer, output_width)
+from keraslab._compiling import (compiled_settings, default_classifier_loss, ensure_compiled, loss_from_logits,
+                                  loss_kind, make_optimizer, output_width)
 from keraslab._targets import MULTILABEL, ClassTargets
 from keraslab.errors import KeraslabTypeError, KeraslabValueError, TrainingDivergedError
 
@@ -195,9 +195,7 @@ class BaseWrapper(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
-        tags.input_tags.three_d_array = True
-        tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
+        tags.input_tags.three_d_array = True  # images and sequences are accepted (allow_nd)
         return tags
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -235,7 +233,7 @@ class BaseWrapper(BaseEstimator):
     def _build_model(self, routed: _routing.Routed, X: np.ndarray) -> keras.Model:
         if isinstance(self.build_fn, keras.Model):
             model = keras.models.clone_model(self.build_fn)
-            settings = getattr(getattr(self.build_fn, "_compile_config", None), "config", None)
+            settings = compiled_settings(self.build_fn)
             if settings:
                 model.compile(**{**settings, "optimizer": make_optimizer(settings["optimizer"], None)})
             return model
