@@ -37,6 +37,7 @@ from sklearn.utils.validation import _check_method_params, _num_samples
 from keraslab.errors import KeraslabValueError
 from keraslab.search.cost import ProgressBar, SearchCost, fits_line, format_seconds, n_workers_for
 from keraslab.search.journal import Journal, candidate_key, derive_seed, fingerprint_data, stable_repr
+from keraslab.search.listen import current_listener
 from keraslab.search.subsets import subset_key
 
 __all__ = ["SearchEngineMixin"]
@@ -190,6 +191,8 @@ class _Evaluator:
         self.n_computed = self.n_reused = 0
         self._splits: dict[str, list] = {}
         self._seconds_per_row: list[float] = []
+        # Told about every planned, resumed and computed fit (see keraslab.search.listen).
+        self.listener = current_listener()
         self.journal = self._open_journal(routed)
 
     # -- journal ----------------------------------------------------------------
@@ -309,12 +312,17 @@ class _Evaluator:
                 {**params, **seeds}, kwargs)
 
     def _lookup(self, key: str, fold: int, skey: str) -> dict | None:
+        if self.listener is not None:
+            self.listener.on_planned(key, fold, skey)
         if self.journal is None:
             return None
         row = self.journal.lookup(key, fold, skey)
         if row is None or (self.search.return_train_score and "train_scores" not in row):
             return None
-        return self._normalise(row)
+        row = self._normalise(row)
+        if self.listener is not None:
+            self.listener.on_resumed(key, fold, skey, row)
+        return row
 
     def _normalise(self, res: dict) -> dict:
         keys = _OUT_KEYS + (("train_scores",) if self.search.return_train_score else ())
@@ -322,6 +330,8 @@ class _Evaluator:
 
     def _store(self, res: dict, key: str, fold: int, skey: str, subset: np.ndarray | None) -> dict:
         res = self._normalise(res)
+        if self.listener is not None:  # before the journal: a listener that stops the search keeps a cut fit out
+            self.listener.on_fit(key, fold, skey, res)
         self.n_computed += 1
         rows = self.n_samples if subset is None else len(subset)
         self._seconds_per_row.append((res["fit_time"] + res["score_time"]) / max(1, rows))
