@@ -11,6 +11,7 @@ import scipy.ndimage as ndi
 
 from keraslab.data import _affine, augment
 from keraslab.data.augment import ImageAugmenter, TransformParameters
+from keraslab import errors as keraslab_errors
 from keraslab.errors import KeraslabValueError
 
 CHAPTER_DIGITS = dict(rotation_range=15, width_shift_range=0.1, height_shift_range=0.1, zoom_range=0.1)
@@ -283,3 +284,69 @@ def test_a_tiny_model_trains_on_an_augmented_flow(mnist_arrays):
 
 def test_docstring_examples_run():
     assert doctest.testmod(augment).failed == 0
+
+
+# --------------------------------------------------------------------------- fit / standardisation
+def test_featurewise_center_and_std_give_zero_mean_unit_std_per_channel():
+    rng = np.random.default_rng(0)
+    x = (rng.random((64, 8, 8, 3)) * np.array([50.0, 100.0, 200.0]) + np.array([10.0, 20.0, 30.0])).astype(np.float32)
+    augmenter = ImageAugmenter(featurewise_center=True, featurewise_std_normalization=True).fit(x)
+    np.testing.assert_allclose(augmenter.standardization.mean_.ravel(), x.mean(axis=(0, 1, 2)), rtol=1e-5)
+    out = augmenter.standardize(x)
+    assert out.dtype == np.float32 and out.shape == x.shape
+    np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0.0, atol=1e-4)
+    np.testing.assert_allclose(out.std(axis=(0, 1, 2)), 1.0, atol=1e-4)
+
+
+def test_samplewise_steps_standardise_each_image_and_need_no_fit():
+    x = np.random.default_rng(1).random((5, 6, 6)).astype(np.float32) * 9 + 3
+    out = ImageAugmenter(samplewise_center=True, samplewise_std_normalization=True).standardize(x)
+    assert out.shape == x.shape
+    np.testing.assert_allclose(out.reshape(5, -1).mean(axis=1), 0.0, atol=1e-5)
+    np.testing.assert_allclose(out.reshape(5, -1).std(axis=1), 1.0, atol=1e-4)
+
+
+def test_rescale_is_applied_before_the_fitted_statistics():
+    x = np.random.default_rng(2).integers(0, 256, (32, 5, 5, 1)).astype(np.uint8)
+    augmenter = ImageAugmenter(rescale=1 / 255, featurewise_center=True).fit(x)
+    np.testing.assert_allclose(augmenter.standardization.mean_.ravel(), [x.mean() / 255], rtol=1e-5)
+    np.testing.assert_allclose(augmenter.standardize(x).mean(), 0.0, atol=1e-5)
+
+
+def test_zca_whitening_decorrelates_pixels():
+    rng = np.random.default_rng(3)
+    mixing = rng.normal(size=(16, 16))
+    x = (rng.normal(size=(400, 16)) @ mixing).reshape(400, 4, 4, 1).astype(np.float32)
+    augmenter = ImageAugmenter(featurewise_center=True, zca_whitening=True, zca_epsilon=1e-8).fit(x)
+    flat = augmenter.standardize(x).reshape(400, 16).astype(np.float64)
+    np.testing.assert_allclose(flat.T @ flat / 400, np.eye(16), atol=1e-3)
+
+
+def test_flow_of_a_fitted_augmenter_yields_standardised_float_batches(digits):
+    x, y = digits
+    augmenter = ImageAugmenter(rotation_range=10, featurewise_center=True, featurewise_std_normalization=True)
+    with pytest.raises(keraslab_errors.KeraslabNotFittedError, match="call augmenter.fit"):
+        augmenter.flow(x, y, batch_size=32)
+    assert augmenter.fit(x[..., None]) is augmenter
+    images, labels = augmenter.flow(x, y, batch_size=96, shuffle=False, seed=0)[0]
+    assert images.dtype == np.float32 and images.shape == x.shape
+    np.testing.assert_array_equal(labels, y)
+    assert abs(float(images.mean())) < 0.15 and 0.7 < float(images.std()) < 1.3
+    # Without standardisation settings, fit is a no-op and uint8 stays uint8 (Keras 2 code calls fit anyway).
+    plain = ImageAugmenter(rotation_range=10).fit(x)
+    assert plain.flow(x, y, batch_size=8, seed=0)[0][0].dtype == np.uint8
+
+
+def test_fit_with_augment_uses_transformed_copies_and_config_round_trips():
+    x = np.random.default_rng(4).random((10, 6, 6, 1)).astype(np.float32)
+    augmenter = ImageAugmenter(horizontal_flip=True, featurewise_center=True, rescale=2.0)
+    augmenter.fit(x, augment=True, rounds=3, seed=0)
+    # Flips move pixels but keep the per-channel mean.
+    np.testing.assert_allclose(augmenter.standardization.mean_.ravel(), [2 * x.mean()], rtol=1e-5)
+    config = augmenter.get_config()
+    assert config["featurewise_center"] is True and config["rescale"] == 2.0
+    assert ImageAugmenter(**config).get_config() == config
+    with pytest.raises(KeraslabValueError, match="rounds"):
+        augmenter.fit(x, augment=True, rounds=0)
+    with pytest.raises(KeraslabValueError, match="zca_whitening needs"):
+        ImageAugmenter(zca_whitening=True).fit(np.zeros((2, 65, 65, 1), np.float32))

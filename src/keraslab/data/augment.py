@@ -16,19 +16,17 @@ becomes ``model.fit(augmenter.flow(X, y, batch_size), epochs=...)`` (optionally 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 import numbers
 import os
-from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 
 from keraslab.data import _affine
-from keraslab.errors import KeraslabTypeError, KeraslabValueError
+from keraslab.data.flow import ImageFlow, _as_batch
+from keraslab.data.standardize import Standardization
+from keraslab.errors import KeraslabValueError
 
 __all__ = ["ImageAugmenter", "TransformParameters", "ImageFlow"]
 
@@ -94,21 +92,6 @@ def _zoom_interval(zoom_range: float | tuple[float, float]) -> tuple[float, floa
     return low, high
 
 
-def _as_batch(x: np.ndarray, name: str = "x") -> np.ndarray:
-    """View ``(n, h, w)`` or ``(n, h, w, c)`` images as ``(n, h, w, c)``."""
-    array = np.asarray(x)
-    if array.ndim == 3:
-        return array[..., np.newaxis]
-    if array.ndim != 4:
-        raise KeraslabValueError(
-            f"{name} must hold images shaped (n, height, width) or (n, height, width, channels). "
-            f"Received: {name} with shape {array.shape}"
-        )
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise KeraslabTypeError(f"{name} must be an integer or float array. Received: dtype {array.dtype}")
-    return array
-
-
 class ImageAugmenter:
     """Random affine augmentation of image batches, with the arguments of Keras 2's ``ImageDataGenerator``.
 
@@ -130,12 +113,26 @@ class ImageAugmenter:
         mirror (``dcba|abcd|dcba``); tile (``abcd|abcd|abcd``).
     cval : float
         Fill value for ``fill_mode="constant"``.
+    rescale : float, optional
+        Multiply pixels by this before standardising (``1 / 255`` maps uint8 to [0, 1]).
+    featurewise_center, featurewise_std_normalization : bool
+        Subtract the per-channel mean / divide by the per-channel standard deviation of
+        the images given to :meth:`fit`.
+    samplewise_center, samplewise_std_normalization : bool
+        Subtract each image's own mean / divide by its own standard deviation.
+    zca_whitening : bool
+        Decorrelate pixels with the ZCA matrix of the images given to :meth:`fit`
+        (images of at most 4,096 values, e.g. 64 x 64 grey).
+    zca_epsilon : float
+        Added to the eigenvalues before the inverse square root.
 
     Notes
     -----
     Output images have the input's shape and dtype; interpolation is bilinear, and
     integer images are rounded. Unlike ``ImageDataGenerator``, float32 output is not
-    forced: uint8 stays uint8 (which is what makes PNG caching exact).
+    forced: uint8 stays uint8 (which is what makes PNG caching exact). With any of the
+    standardisation settings above, batches are float32, standardised after the random
+    transform (as in Keras 2); the disk cache still holds the unstandardised images.
 
     Examples
     --------
@@ -159,6 +156,13 @@ class ImageAugmenter:
         vertical_flip: bool = False,
         fill_mode: str = "nearest",
         cval: float = 0.0,
+        rescale: float | None = None,
+        featurewise_center: bool = False,
+        samplewise_center: bool = False,
+        featurewise_std_normalization: bool = False,
+        samplewise_std_normalization: bool = False,
+        zca_whitening: bool = False,
+        zca_epsilon: float = 1e-6,
     ) -> None:
         self.rotation_range = _non_negative("rotation_range", rotation_range)
         self.width_shift_range = _non_negative("width_shift_range", width_shift_range)
@@ -173,6 +177,67 @@ class ImageAugmenter:
         if isinstance(cval, bool) or not isinstance(cval, numbers.Real) or not math.isfinite(cval):
             raise KeraslabValueError(f"cval must be a finite number. Received: cval={cval!r}")
         self.cval = float(cval)
+        if rescale is not None and (isinstance(rescale, bool) or not isinstance(rescale, numbers.Real)
+                                    or not math.isfinite(rescale)):
+            raise KeraslabValueError(f"rescale must be a finite number or None. Received: rescale={rescale!r}")
+        self.standardization = Standardization(
+            rescale=None if rescale is None else float(rescale),
+            samplewise_center=bool(samplewise_center),
+            samplewise_std_normalization=bool(samplewise_std_normalization),
+            featurewise_center=bool(featurewise_center),
+            featurewise_std_normalization=bool(featurewise_std_normalization),
+            zca_whitening=bool(zca_whitening),
+            zca_epsilon=_non_negative("zca_epsilon", zca_epsilon),
+        )
+
+    def fit(self, x: np.ndarray, augment: bool = False, rounds: int = 1, seed: int | None = None) -> ImageAugmenter:
+        """Learn the feature-wise statistics (and ZCA matrix) of training images ``x``.
+
+        Needed before :meth:`flow` when ``featurewise_center``,
+        ``featurewise_std_normalization`` or ``zca_whitening`` is on; harmless otherwise
+        (Keras 2 code calls it unconditionally).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Images ``(n, h, w)`` or ``(n, h, w, c)``.
+        augment : bool
+            Compute the statistics over ``rounds`` randomly transformed copies of ``x``.
+        rounds : int
+        seed : int, optional
+            Seed of those transforms.
+
+        Returns
+        -------
+        ImageAugmenter
+            ``self``.
+
+        Examples
+        --------
+        >>> images = np.arange(2 * 4 * 4, dtype=np.uint8).reshape(2, 4, 4, 1)
+        >>> augmenter = ImageAugmenter(featurewise_center=True).fit(images)
+        >>> float(augmenter.standardize(images).mean())
+        0.0
+        """
+        batch = _as_batch(x)
+        if augment:
+            if isinstance(rounds, bool) or not isinstance(rounds, numbers.Integral) or rounds < 1:
+                raise KeraslabValueError(f"rounds must be a positive integer. Received: rounds={rounds!r}")
+            rng = np.random.default_rng(seed)
+            batch = np.concatenate([
+                self.apply(batch, self.sample_parameters(batch.shape[0], batch.shape[1:3], rng)) for _ in range(rounds)
+            ])
+        self.standardization.fit(batch)
+        return self
+
+    def standardize(self, x: np.ndarray) -> np.ndarray:
+        """Apply the rescaling and standardisation settings to images ``(n, h, w[, c])``.
+
+        Returns float32 images of the same shape, or ``x`` unchanged when no setting is on.
+        """
+        if not self.standardization.active:
+            return x
+        return self.standardization.apply(_as_batch(x)).reshape(np.shape(x))
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (``ImageAugmenter(**config)`` rebuilds it)."""
@@ -186,6 +251,7 @@ class ImageAugmenter:
             "vertical_flip": self.vertical_flip,
             "fill_mode": self.fill_mode,
             "cval": self.cval,
+            **self.standardization.settings(),
         }
 
     def __repr__(self) -> str:
@@ -280,186 +346,5 @@ class ImageAugmenter:
         ``model.fit(flow, epochs=...)``; ``steps_per_epoch`` counts batches, at most
         ``len(flow)``. See :class:`ImageFlow` for the parameters.
         """
+        self.standardization.check_fitted()
         return ImageFlow(self, x, y, batch_size, shuffle, seed, save_to_dir, save_prefix, save_format, **kwargs)
-
-
-class ImageFlow(keras.utils.PyDataset):
-    """Augmented batches of ``x`` (with rows of ``y``), produced on demand; made by :meth:`ImageAugmenter.flow`.
-
-    Each epoch draws a fresh order and fresh transforms from ``(seed, epoch)``, so the same
-    seed gives the same batches, and any batch can be computed alone (in any order, by any
-    worker). Images keep their shape and dtype.
-
-    Parameters
-    ----------
-    augmenter : ImageAugmenter
-    x : numpy.ndarray
-        Images ``(n, h, w)`` or ``(n, h, w, c)``.
-    y : array-like, optional
-        Targets with ``n`` rows; without them batches hold images only.
-    batch_size : int
-    shuffle : bool
-    seed : int, optional
-        ``None`` draws one at construction.
-    save_to_dir : path, optional
-        The chapter's disk cache. Every augmented image is written there the first time it
-        is made and read back afterwards instead of being recomputed, so later epochs (and
-        new flows with the same settings) do no transform work. Each image keeps one
-        transform, the one epoch 0 gives it; only the order still changes between epochs. Files are named
-        ``{save_prefix}{key}_{index:07d}.{save_format}``, where ``key`` fingerprints the
-        augmenter, the seed and the data, so a changed setting never reads stale images.
-    save_prefix : str
-    save_format : {"png", "npy"}
-        PNG (lossless) for uint8 images with 1, 3 or 4 channels; NPY for anything else,
-        e.g. float images already scaled to [0, 1] or [-1, 1], which PNG cannot hold exactly.
-    **kwargs
-        ``workers``, ``use_multiprocessing``, ``max_queue_size`` of ``keras.utils.PyDataset``.
-    """
-
-    def __init__(
-        self,
-        augmenter: ImageAugmenter,
-        x: np.ndarray,
-        y: np.ndarray | None = None,
-        batch_size: int = 32,
-        shuffle: bool = True,
-        seed: int | None = None,
-        save_to_dir: str | os.PathLike | None = None,
-        save_prefix: str = "",
-        save_format: str = "png",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.augmenter = augmenter
-        self.x = _as_batch(x)
-        self._squeeze = np.ndim(x) == 3
-        self.y = None if y is None else np.asarray(y)
-        if self.y is not None and self.y.shape[0] != self.x.shape[0]:
-            raise KeraslabValueError(
-                f"x and y must have the same number of rows. Received: {self.x.shape[0]} images, {self.y.shape[0]} targets"
-            )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-            raise KeraslabValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size!r}")
-        self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
-        self.epoch = 0
-        self._state: tuple[int, np.ndarray | None, TransformParameters, np.ndarray] | None = None
-        self.save_to_dir = None if save_to_dir is None else Path(save_to_dir)
-        self.save_prefix = str(save_prefix)
-        self.save_format = save_format
-        if self.save_to_dir is not None:
-            self._check_format()
-            self.save_to_dir.mkdir(parents=True, exist_ok=True)
-            self._cache_key = self._fingerprint()
-
-    # ------------------------------------------------------------------ batches
-
-    def __len__(self) -> int:
-        return math.ceil(self.x.shape[0] / self.batch_size)
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
-
-    def _epoch_state(self) -> tuple[np.ndarray | None, TransformParameters, np.ndarray]:
-        """Order, parameters and matrices of the current epoch, drawn once from ``(seed, epoch)``.
-
-        Drawing and converting the whole epoch's parameters at once keeps per-batch work
-        to the resampling itself.
-        """
-        if self._state is None or self._state[0] != self.epoch:
-            order = np.random.default_rng([self.seed, self.epoch]).permutation(self.x.shape[0]) if self.shuffle else None
-            # With a cache, an image's transform is fixed: the one it gets in epoch 0. Separate
-            # streams for order and parameters make a cached flow's first epoch equal an uncached one's.
-            parameter_epoch = 0 if self.save_to_dir is not None else self.epoch
-            parameter_rng = np.random.default_rng([self.seed, parameter_epoch, 1])
-            parameters = self.augmenter.sample_parameters(self.x.shape[0], self.x.shape[1:3], parameter_rng)
-            self._state = (self.epoch, order, parameters, self.augmenter.matrices(parameters, self.x.shape[1:3]))
-        return self._state[1:]
-
-    def sample_indices(self, index: int) -> np.ndarray:
-        """Row numbers of ``x`` in batch ``index`` of the current epoch."""
-        if not 0 <= index < len(self):
-            raise IndexError(f"batch index must be from 0 to {len(self) - 1}. Received: index={index}")
-        order = self._epoch_state()[0]
-        stop = min((index + 1) * self.batch_size, self.x.shape[0])
-        return np.arange(index * self.batch_size, stop) if order is None else order[index * self.batch_size : stop]
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, ...] | np.ndarray:
-        indices = self.sample_indices(index)
-        if self.save_to_dir is None:
-            images = self._transform(indices)
-        else:
-            images = self._cached_images(indices)
-        if self._squeeze:
-            images = images[..., 0]
-        return images if self.y is None else (images, self.y[indices])
-
-    def _transform(self, indices: np.ndarray) -> np.ndarray:
-        matrices = self._epoch_state()[2]
-        augmenter = self.augmenter
-        return _affine.affine_resample(self.x[indices], matrices[indices], augmenter.fill_mode, augmenter.cval)
-
-    # ------------------------------------------------------------------ disk cache
-
-    def _check_format(self) -> None:
-        if self.save_format == "npy":
-            return
-        if self.save_format != "png":
-            raise KeraslabValueError(f"save_format must be 'png' or 'npy'. Received: save_format={self.save_format!r}")
-        if self.x.dtype != np.uint8 or self.x.shape[3] not in (1, 3, 4):
-            raise KeraslabValueError(
-                "PNG caching keeps images exactly only for uint8 images with 1, 3 or 4 channels; use "
-                "save_format='npy' for other images (or cache the uint8 images and scale afterwards). "
-                f"Received: dtype {self.x.dtype} with {self.x.shape[3]} channels"
-            )
-
-    def _fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        settings = {"augmenter": self.augmenter.get_config(), "seed": self.seed, "shape": self.x.shape, "dtype": str(self.x.dtype)}
-        digest.update(json.dumps(settings, sort_keys=True).encode())
-        digest.update(np.ascontiguousarray(self.x).data)
-        return digest.hexdigest()[:12]
-
-    def cache_path(self, sample: int) -> Path:
-        """Where the augmented copy of ``x[sample]`` is cached."""
-        if self.save_to_dir is None:
-            raise KeraslabValueError("This flow has no cache; pass save_to_dir to flow(). Received: save_to_dir=None")
-        return self.save_to_dir / f"{self.save_prefix}{self._cache_key}_{sample:07d}.{self.save_format}"
-
-    def _cached_images(self, indices: np.ndarray) -> np.ndarray:
-        images = np.empty((indices.shape[0],) + self.x.shape[1:], dtype=self.x.dtype)
-        missing = []
-        for position, sample in enumerate(indices):
-            path = self.cache_path(int(sample))
-            if path.is_file():
-                images[position] = self._read(path)
-            else:
-                missing.append(position)
-        if missing:
-            rows = indices[missing]
-            fresh = self._transform(rows)
-            images[missing] = fresh
-            for sample, image in zip(rows, fresh):
-                self._write(self.cache_path(int(sample)), image)
-        return images
-
-    def _read(self, path: Path) -> np.ndarray:
-        if self.save_format == "npy":
-            return np.load(path, allow_pickle=False)
-        from PIL import Image
-
-        with Image.open(path) as picture:
-            return np.asarray(picture).reshape(self.x.shape[1:])
-
-    def _write(self, path: Path, image: np.ndarray) -> None:
-        # Write to a temporary name and rename: a reader (another worker) never sees half a file.
-        partial = path.with_name(path.name + ".part")
-        if self.save_format == "npy":
-            with open(partial, "wb") as f:
-                np.save(f, image, allow_pickle=False)
-        else:
-            from PIL import Image
-
-            Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(partial, format="PNG")
-        os.replace(partial, path)
