@@ -423,6 +423,12 @@ class ResultStore:
             )
         return int(cursor.lastrowid)
 
+    def describe_fit(self, fit_id: int, label: str, params: dict[str, Any] | None = None) -> None:
+        """Name a fit opened before it was known which candidate and fold it trains (searches)."""
+        with self._conn:
+            self._conn.execute("UPDATE fits SET label = ?, params = ? WHERE id = ?",
+                               (label, _dumps(params or {}), fit_id))
+
     def record_epoch(self, fit_id: int, epoch: int, metrics: dict[str, float], seconds: float | None = None) -> None:
         """Store one finished epoch (1-based) of a fit."""
         clean = {k: float(v) for k, v in metrics.items() if k != "epoch_seconds"}

@@ -86,7 +86,7 @@ def draw_figures(spec: "ExperimentSpec", result: "RunResult", inputs: "Inputs | 
         figures["folds"] = plots.plot_fold_scores([fold.score for fold in result.candidates[0].folds],
                                                   title=f"{title} · fold scores")
     if spec.kind in ("grid", "random") and result.candidates:
-        from keraslab.experiments.crossval import cv_results
+        from keraslab.experiments.recorder import cv_results
 
         results = cv_results(result.candidates)
         figures["search-scores"] = plots.plot_search_scores(results, title=f"{title} · mean score per candidate")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from keraslab.experiments import interrupt
-from keraslab.experiments.crossval import CandidateResult, cv_results, evaluate_candidates, candidate_settings
+from keraslab.experiments.recorder import CandidateResult, cv_results
 from keraslab.experiments.figures import draw_figures
 from keraslab.experiments.inputs import Inputs, load_inputs
 from keraslab.experiments.reference import compare
@@ -47,6 +47,8 @@ class RunResult:
     figures: dict[str, Path] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    search: Any = None  # the fitted keraslab search (cv and search kinds that ran to the end)
+    fit_counts: dict[str, int] = field(default_factory=dict)  # computed / resumed / planned fits
 
     @property
     def final_line(self) -> str:
@@ -65,6 +67,8 @@ class RunResult:
             lines.append(f"  error: {self.error}")
         lines += [f"  figure: {p}" for p in self.figures.values()]
         lines.append(f"  store: {self.store_path} (run {self.run_id})")
+        if self.summary.get("fits_line"):  # last, so a resumed run says at once what it reused
+            lines.append(self.summary["fits_line"])
         return "\n".join(lines)
 
 
@@ -91,6 +95,7 @@ def run(
     store: ResultStore | str | Path | None = None,
     progress: bool = True,
     stream: TextIO | None = None,
+    restart: bool = False,
 ) -> RunResult:
     """Run one experiment and record it.
 
@@ -105,6 +110,11 @@ def run(
         ETA for sweeps, cross-validation and searches.
     stream : file-like, default sys.stderr
         Where the progress bar of sweeps and searches is drawn.
+    restart : bool
+        Cross-validation and searches keep a journal next to the store and resume
+        from it when the same spec, overrides and data run again; ``restart=True``
+        discards it first. A journal of other settings raises
+        :class:`~keraslab.experiments.searching.JournalConflict` unless restarting.
 
     Returns
     -------
@@ -129,7 +139,7 @@ def run(
             try:
                 inputs = load_inputs(spec.data)
                 db.set_fingerprint(run_id, inputs.fingerprint)
-                _dispatch(spec, inputs, db, result, progress, stream)
+                _dispatch(spec, inputs, db, result, progress, stream, restart)
                 result.status = "interrupted" if interrupt.requested() else "finished"
             except KeyboardInterrupt:
                 result.status = "interrupted"
@@ -154,8 +164,9 @@ def run(
 
 
 def _dispatch(spec: ExperimentSpec, inputs: Inputs, db: ResultStore, result: RunResult,
-              progress: bool, stream: TextIO) -> None:
-    from keraslab.search.cost import ProgressBar, fits_line
+              progress: bool, stream: TextIO, restart: bool) -> None:
+    from keraslab.experiments.searching import run_search
+    from keraslab.search.cost import ProgressBar
 
     kind = spec.kind
     if kind == "train":
@@ -178,14 +189,20 @@ def _dispatch(spec: ExperimentSpec, inputs: Inputs, db: ResultStore, result: Run
         finally:
             bar.close()
         return
-    n_candidates = len(candidate_settings(spec))
-    if progress:
-        stream.write(fits_line(spec.explore.folds, n_candidates) + "\n")
-    bar = ProgressBar(n_candidates * spec.explore.folds, stream=stream, enabled=progress)
+    bar = ProgressBar(0, stream=stream, enabled=progress)
+    if progress and spec.kind in ("cv", "grid", "random"):  # the chapter's line; adaptive kinds learn their size
+        from keraslab.experiments.searching import planned_candidates
+        from keraslab.search.cost import fits_line
+
+        stream.write(fits_line(spec.explore.folds, planned_candidates(spec)) + "\n")
     try:
-        result.candidates = evaluate_candidates(spec, inputs, store=db, run_id=result.run_id, progress=bar)
+        outcome = run_search(spec, inputs, store=db, run_id=result.run_id, progress=bar, restart=restart)
     finally:
         bar.close()
+    result.candidates, result.search = outcome.candidates, outcome.search
+    result.fit_counts = {"computed": outcome.n_computed, "resumed": outcome.n_resumed, "planned": outcome.n_planned}
+    if outcome.stopped:
+        interrupt.request_stop()  # the run ends as interrupted, like a training cut short
 
 
 def _summarise(spec: ExperimentSpec, result: RunResult) -> dict[str, Any]:
@@ -206,7 +223,7 @@ def _summarise(spec: ExperimentSpec, result: RunResult) -> dict[str, Any]:
         if len(result.fits) > 1:
             summary["fit_seconds"] = {f.label: f.seconds for f in result.fits}
     if result.candidates:
-        _summarise_candidates(spec, result.candidates, summary, lines)
+        _summarise_candidates(spec, result, summary, lines)
     if "final_line" not in summary and lines:  # CV and searches: the mean, or the best candidate
         summary["final_line"] = next((line for line in lines if line.startswith(("mean ", "best "))), lines[0])
     summary["lines"] = lines
@@ -214,7 +231,12 @@ def _summarise(spec: ExperimentSpec, result: RunResult) -> dict[str, Any]:
     return summary
 
 
-def _summarise_candidates(spec: ExperimentSpec, candidates: list[CandidateResult], summary: dict, lines: list) -> None:
+def _summarise_candidates(spec: ExperimentSpec, result: RunResult, summary: dict, lines: list) -> None:
+    candidates = result.candidates
+    if result.fit_counts:
+        c = result.fit_counts
+        summary["fits"] = dict(c)
+        summary["fits_line"] = f"fits: {c['computed']} computed, {c['resumed']} resumed of {c['planned']}"
     if spec.kind == "cv":
         c = candidates[0]
         summary["fold_scores"] = [f.score for f in c.folds]
@@ -230,9 +252,15 @@ def _summarise_candidates(spec: ExperimentSpec, candidates: list[CandidateResult
     results = cv_results(candidates)
     summary["cv_results"] = results
     summary["candidate_params"] = [c.params for c in candidates]
-    complete = [c for c in candidates if c.status == "finished"]
-    if complete:
-        best = max(complete, key=lambda c: c.mean)
+    if any(c.subset != "full" for c in candidates):
+        summary["candidate_subsets"] = [c.subset for c in candidates]
+    # The best is chosen on all the data: candidates scored on a subset only guided the search.
+    complete = [c for c in candidates if c.status == "finished" and c.subset == "full"]
+    best = max(complete, key=lambda c: c.mean) if complete else None
+    chosen = getattr(result.search, "best_index_", None)
+    if chosen is not None and len(result.search.cv_results_["params"]) == len(candidates):
+        best = candidates[chosen]  # the search's own choice (halving: among the most-resourced)
+    if best is not None and best.mean is not None:
         summary["best_score"] = best.mean
         summary["best_params"] = best.params
         lines.append(f"best mean score {best.mean:.4f} with {best.params} "

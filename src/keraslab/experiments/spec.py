@@ -6,7 +6,8 @@ A spec has up to six tables::
     [data]         dataset, layout, scaling, subset, validation, window... (+ [data.options], [data.augment])
     [model]        build = "keraslab.zoo.dense:make_model" plus that function's parameters
     [train]        epochs, batch_size, optimizer, learning_rate, shuffle, stateful (+ [train.early_stopping])
-    [explore]      kind = "sweep" | "cv" | "grid" | "random" and its settings (+ [explore.params])
+    [explore]      kind = "sweep" | "cv" | "grid" | "random" | "multires" | "halving" | "optuna"
+                   and its settings (+ [explore.params]; see keraslab.experiments.spaces)
     [reference]    the chapter's reported numbers, e.g. val_acc = 0.9939
 
 Every key is checked: an unknown key, a wrong type, an unknown build function or
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from keraslab._routing import DATA_DERIVED
 from keraslab.errors import KeraslabValueError
 
 from keraslab.experiments.tomlio import dumps_toml, line_of, tomllib
@@ -55,8 +57,10 @@ __all__ = [
 ]
 
 DATASETS = ("mnist", "fashion_mnist", "digits", "shapes", "sines", "upsloping_sines")
-#: Names a build function may ask for that the runner fills from the data.
-DATA_DERIVED = ("input_shape", "n_classes", "n_outputs", "n_features_in")
+#: Explore kinds that run through keraslab.search (journaled, resumable); "sweep" trains once per value.
+SEARCH_KINDS = ("cv", "grid", "random", "multires", "halving", "optuna")
+#: Kinds whose [explore.params] may hold numeric ranges ({ int = [1, 4] }), not only lists.
+SPACE_KINDS = ("multires", "halving", "optuna")
 #: Numbers the chapter reports that a run can be compared with; ``note`` is free text.
 REFERENCE_KEYS = (
     "loss", "acc", "val_loss", "val_acc", "epoch_seconds", "mean_score", "fold_scores",
@@ -134,7 +138,7 @@ _EARLY_STOPPING = {
     "restore_best_weights": _Field("bool", False),
 }
 _EXPLORE = {
-    "kind": _Field("str", "sweep", ("sweep", "cv", "grid", "random")),
+    "kind": _Field("str", "sweep", ("sweep",) + SEARCH_KINDS),
     "parameter": _Field("str", ""),
     "values": _Field("list", []),
     "curves": _Field("list", []),
@@ -146,6 +150,24 @@ _EXPLORE = {
     "params": _Field("table", {}),
     "n_iter": _Field("int", 10, check=_positive),
     "scoring": _Field("str", ""),
+    # coarse-to-fine (multires)
+    "resolution": _Field("int", 3, check=_positive),
+    "rounds": _Field("int", 4, check=_positive),
+    "zoom": _Field("float", 0.5, check=lambda v: None if 0 < v <= 1 else "a number in (0, 1]"),
+    "keep": _Field("any", "one-se", check=lambda v: None if v in ("one-se", "best") or (
+        isinstance(v, int) and not isinstance(v, bool) and v >= 1) else '"one-se", "best" or an integer >= 1'),
+    "subsets": _Field("list", []),
+    # successive halving
+    "resource": _Field("str", "epochs", ("epochs", "n_samples")),
+    "factor": _Field("float", 3.0, check=lambda v: None if v > 1 else "a number > 1"),
+    "min_resource": _Field("int", 0, check=_non_negative),
+    # optuna
+    "n_trials": _Field("int", 20, check=_positive),
+    "storage": _Field("str", ""),
+    # where fits run
+    "n_jobs": _Field("int", 1, check=lambda v: None if v >= 1 or v == -1 else "a positive integer or -1"),
+    "backend": _Field("str", "loky", ("loky", "dask")),
+    "dask_scheduler": _Field("str", ""),
 }
 _SEQUENCE_OPTIONS = {
     "steps": _Field("int", 200, check=_positive),
@@ -244,6 +266,19 @@ class ExploreSpec:
     params: dict[str, list[Any]] = field(default_factory=dict)
     n_iter: int = 10
     scoring: str = ""
+    resolution: int = 3
+    rounds: int = 4
+    zoom: float = 0.5
+    keep: Any = "one-se"
+    subsets: list[float] = field(default_factory=list)
+    resource: str = "epochs"
+    factor: float = 3.0
+    min_resource: int = 0
+    n_trials: int = 20
+    storage: str = ""
+    n_jobs: int = 1
+    backend: str = "loky"
+    dask_scheduler: str = ""
 
 
 @dataclass(frozen=True)
@@ -574,7 +609,9 @@ def _check_explore(c: _Checker, e: dict[str, Any], func: Callable[..., Any], par
         if missing:
             raise c.fail(f"explore.curves must be a subset of explore.values. Received: curves={e['curves']!r}",
                          "explore", "curves")
-    if kind in ("grid", "random"):
+    if kind in SPACE_KINDS:
+        _check_space_kind(c, e)
+    if kind in ("grid", "random") + SPACE_KINDS:
         if not e["params"]:
             raise c.fail(f"A {kind} search needs [explore.params], e.g. \"model.number_of_layers\" = [2, 3, 4].",
                          "explore", "params")
@@ -590,6 +627,37 @@ def _check_explore(c: _Checker, e: dict[str, Any], func: Callable[..., Any], par
             if table == "train" and name not in ("epochs", "batch_size", "optimizer", "learning_rate"):
                 raise c.fail(f"Only train.epochs, batch_size, optimizer and learning_rate can be searched. "
                              f"Received: {key!r}", "explore.params", key)
-            if not isinstance(values, list) or not values:
+            if kind in SPACE_KINDS:
+                _check_dimension(c, key, values)
+            elif not isinstance(values, list) or not values:
                 raise c.fail(f"explore.params {key} must be a non-empty list of values. Received: {values!r}",
                              "explore.params", key)
+    if e["backend"] == "dask" and not e["dask_scheduler"]:
+        raise c.fail('backend = "dask" needs dask_scheduler = "tcp://host:8786" (a running scheduler). '
+                     "Received: dask_scheduler=''", "explore", "backend")
+
+
+def _check_dimension(c: _Checker, key: str, value: Any) -> None:
+    from keraslab.experiments.spaces import dimension_from_toml
+
+    try:
+        dimension_from_toml(value)
+    except KeraslabValueError as exc:
+        raise c.fail(f"explore.params {key}: {exc}", "explore.params", key) from None
+
+
+def _check_space_kind(c: _Checker, e: dict[str, Any]) -> None:
+    """Settings of the coarse-to-fine, halving and Optuna kinds that each key's own check cannot see."""
+    if e["subsets"]:
+        from keraslab.search.subsets import check_fractions
+
+        if not all(isinstance(f, (int, float)) and not isinstance(f, bool) for f in e["subsets"]):
+            raise c.fail(f"explore.subsets must be fractions such as [0.1, 0.3, 1.0]. Received: subsets={e['subsets']!r}",
+                         "explore", "subsets")
+        try:
+            check_fractions([float(f) for f in e["subsets"]])
+        except ValueError as exc:
+            raise c.fail(f"explore.{exc}", "explore", "subsets") from None
+        if e["rounds"] < len(e["subsets"]):
+            raise c.fail(f"explore.rounds must be at least the number of subsets ({len(e['subsets'])}). "
+                         f"Received: rounds={e['rounds']}", "explore", "rounds")
