@@ -1,0 +1,210 @@
+"""Which fits run together, how many at once, and the dispatcher that runs them.
+
+:func:`run_fits` takes the (candidate, fold) fits a search or a cross-validation
+would hand to ``_fit_and_score`` and yields the same per-fit result dicts. Fits
+whose models have the same architecture (same layers, optimizer apart from its
+learning rate, loss, metrics, shapes, epochs and batch size) are trained as one
+vectorised program; the rest run sequentially, each reason logged once.
+
+The ``parallel_fits`` setting: ``"auto"`` (groups as large as memory allows),
+``False`` (always sequential) or an int (the largest group). Memory: a group is
+limited to half the RAM available when it is formed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import defaultdict
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection._validation import _fit_and_score
+from sklearn.utils.validation import _check_method_params
+
+from keraslab.errors import KeraslabValueError
+from keraslab.search.vectorized.adopt import adopt, diverged_error, failure_result, score_member
+from keraslab.search.vectorized.members import Ineligible, Member, prepare_member, static_reason
+from keraslab.search.vectorized.program import GroupData, train_group
+
+__all__ = ["check_setting", "run_fits", "available_memory"]
+
+logger = logging.getLogger("keraslab.search.parallel_fits")
+_logged_reasons: set[str] = set()
+
+#: One fit as the search engine describes it: (index, estimator, X, y, train, test, parameters, kwargs).
+Task = tuple
+
+
+def check_setting(value: Any) -> int | None:
+    """The largest group allowed by a ``parallel_fits`` value; None means "as memory allows".
+
+    Returns 1 for ``False`` (every fit sequential).
+    """
+    if value is False or value is None:
+        return 1
+    if value is True or value == "auto":
+        return None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1:
+        return int(value)
+    raise KeraslabValueError(
+        "parallel_fits must be 'auto', False or a positive int (the largest group of fits trained "
+        f"together). Received: parallel_fits={value!r}"
+    )
+
+
+def available_memory() -> int:
+    """Bytes of RAM available now (psutil when installed, else the OS's count of free pages)."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:
+        try:
+            return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            return 2**33
+
+
+def member_bytes(member: Member) -> int:
+    """A generous estimate of one member's share of a group program's memory."""
+    model = member.model
+    variables = (list(model.trainable_variables) + list(model.non_trainable_variables)
+                 + list(model.optimizer.variables) + list(model.metrics_variables))
+    state = sum(int(np.prod(v.shape)) for v in variables) * 4
+    activations = 0
+    for layer in model._flatten_layers(include_self=False):
+        try:
+            activations += int(np.prod([d or 1 for d in layer.output.shape[1:]]))
+        except (AttributeError, ValueError, TypeError):
+            activations += 0
+    data = member.x.nbytes + member.y.nbytes
+    # state, new state, gradients and optimizer temporaries; activations forward and backward.
+    return 4 * state + 3 * activations * 4 * member.batch_size + 2 * data
+
+
+def _log_once(reason: str) -> None:
+    if reason not in _logged_reasons:
+        _logged_reasons.add(reason)
+        logger.info("Fitting sequentially: %s.", reason)
+
+
+def _sequential_default(tasks: list[Task]) -> Iterator[tuple[int, dict]]:
+    for index, estimator, X, y, train, test, parameters, kwargs in tasks:
+        yield index, _fit_and_score(estimator, X, y, train=train, test=test, parameters=parameters, **kwargs)
+
+
+def run_fits(tasks: Iterable[Task], setting: Any = "auto",
+             sequential: Callable[[list[Task]], Iterable[tuple[int, dict]]] | None = None,
+             ) -> Iterator[tuple[int, dict]]:
+    """Run fits, vectorising same-architecture ones; yield ``(index, result)`` as they finish.
+
+    Parameters
+    ----------
+    tasks : iterable of (index, estimator, X, y, train, test, parameters, kwargs)
+        ``kwargs`` are ``_fit_and_score``'s keyword arguments (scorer, fit_params, ...).
+    setting : "auto", False or int
+        See :func:`check_setting`.
+    sequential : callable, optional
+        Runs a list of tasks the usual way (e.g. under joblib); default in-process.
+    """
+    tasks = list(tasks)
+    sequential = sequential or _sequential_default
+    limit = check_setting(setting)
+    if limit == 1 or len(tasks) < 2:
+        yield from sequential(tasks)
+        return
+    fallback: list[Task] = []
+    eligible: list[Task] = []
+    for task in tasks:
+        estimator, parameters, kwargs = task[1], task[6], task[7]
+        probe = clone(estimator)
+        try:
+            if parameters:
+                probe.set_params(**clone(parameters, safe=False))
+            reason = static_reason(probe, kwargs.get("fit_params") or {})
+        except Exception as err:  # a bad parameter: the sequential fit reports it properly
+            reason = f"the parameters could not be set ({type(err).__name__})"
+        if reason:
+            _log_once(reason)
+            fallback.append(task)
+        else:
+            eligible.append(task)
+    yield from _run_eligible(eligible, limit, fallback)
+    if fallback:
+        yield from sequential(fallback)
+
+
+def _run_eligible(tasks: list[Task], limit: int | None, fallback: list[Task]) -> Iterator[tuple[int, dict]]:
+    pending = list(tasks)
+    while pending:
+        first = pending[0]
+        member = _prepare(first, fallback)
+        if member is None:
+            pending.pop(0)
+            continue
+        cap = max(1, int(available_memory() * 0.5 // max(1, member_bytes(member))))
+        if limit is not None:
+            cap = min(cap, limit)
+        if cap < 2:
+            _log_once("not enough memory for two fits at once")
+        chunk, pending = pending[:cap], pending[cap:]
+        members: dict[str, list[tuple[Member, Task]]] = defaultdict(list)
+        members[member.key].append((member, first))
+        for task in chunk[1:]:
+            m = _prepare(task, fallback)
+            if m is None:
+                continue
+            members[m.key].append((m, task))
+        for group in members.values():
+            if len(group) == 1:  # nothing to share: run it exactly as a sequential fit would
+                fallback.append(group[0][1])
+                continue
+            yield from _train_and_score(group)
+
+
+def _prepare(task: Task, fallback: list[Task]) -> Member | None:
+    try:
+        return prepare_member(*task[:7])
+    except Ineligible as err:
+        _log_once(str(err))
+    except Exception as err:  # e.g. a bad parameter: the sequential fit reports it as usual
+        _log_once(f"preparing the fit raised {type(err).__name__}")
+    fallback.append(task)
+    return None
+
+
+def _train_and_score(group: list[tuple[Member, Task]]) -> Iterator[tuple[int, dict]]:
+    members = [m for m, _ in group]
+    k = len(members)
+    n_max = max(m.x.shape[0] for m in members)
+    weighted = members[0].sample_weight is not None
+
+    def padded(arrays):
+        out = np.zeros((k, n_max) + arrays[0].shape[1:], dtype=arrays[0].dtype)
+        for i, a in enumerate(arrays):
+            out[i, : a.shape[0]] = a
+        return out
+
+    data = GroupData(x=padded([m.x for m in members]), y=padded([m.y for m in members]),
+                     sample_weight=padded([m.sample_weight for m in members]) if weighted else None,
+                     orders=[m.orders for m in members], x_shared=False)
+    start = time.time()
+    result = train_group([m.model for m in members], data, epochs=members[0].epochs,
+                         batch_size=members[0].batch_size)
+    wall = time.time() - start
+    logger.info("Trained %d fits as one program in %.2f s; each fit_time is its preparation plus "
+                "an apportioned 1/%d of that.", k, wall, k)
+    for i, (member, task) in enumerate(group):
+        kwargs = dict(task[7], parameters=task[6])
+        fit_time = member.prep_time + wall / k
+        adopt(member, result.state, i, result.history[i])
+        if result.diverged_at[i] is not None:
+            yield task[0], failure_result(member, diverged_error(result.diverged_at[i]), fit_time, kwargs)
+            continue
+        X, train, test = task[2], task[4], task[5]
+        sp = kwargs.get("score_params") or {}
+        params = (_check_method_params(X, params=sp, indices=test), _check_method_params(X, params=sp, indices=train))
+        yield task[0], score_member(member, fit_time, kwargs, params)

@@ -1,0 +1,240 @@
+"""One (estimator, fold) fit prepared for a vectorised group, or the reason it cannot join one.
+
+Preparing a member does everything a sequential ``fit`` does before its first
+training step, with the same code and in the same order: set the candidate's
+parameters, fit the preprocessing steps of a ``Pipeline`` on the fold, validate
+and encode the data with the wrapper's own methods, and -- under the member's own
+seed -- clear the Keras session, build and compile the model and draw each epoch's
+row order the way ``model.fit`` draws it (``np.random.permutation``). So a member
+starts from the weights and visits its rows in the order its sequential fit would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection._validation import _safe_split
+from sklearn.pipeline import Pipeline
+
+from keraslab import wrappers as _wrappers
+
+__all__ = ["Ineligible", "Member", "prepare_member", "final_wrapper"]
+
+#: The wrapper's fit settings the vectorised program reproduces; any other fit argument falls back.
+_SUPPORTED_FIT = {"epochs", "batch_size", "verbose", "shuffle", "validation_split"}
+
+
+class _Call:
+    """What the wrapper handed to ``model.fit``, and the row order of each epoch."""
+
+    def __init__(self, model, x, y, sample_weight, callbacks, settings):
+        self.model, self.callbacks, self.settings = model, callbacks, settings
+        self.x = np.asarray(x)
+        self.y = np.asarray(y)
+        self.sample_weight = None if sample_weight is None else np.asarray(sample_weight, dtype="float32")
+        self.epochs = int(settings.get("epochs", 1))
+        self.batch_size = int(settings.get("batch_size") or 32)
+        self.shuffle = settings.get("shuffle", True)
+        if self.shuffle == "batch":
+            raise Ineligible("shuffle='batch'")
+        n = self.x.shape[0]
+        # model.fit draws one permutation per epoch from NumPy's global generator, which
+        # the wrapper has just seeded, after one more for the batch it peeks at to build
+        # the optimizer and metrics of a fresh model: drawn here, they give its order.
+        if self.shuffle:
+            np.random.permutation(n)
+        self.orders = [np.random.permutation(n) if self.shuffle else np.arange(n) for _ in range(self.epochs)]
+
+
+class _FitRecorder:
+    """Stands in for ``model.fit`` of the model a wrapper builds: records instead of training."""
+
+    def __init__(self):
+        self.call: _Call | None = None
+
+    @contextlib.contextmanager
+    def attached(self, wrapper: Any):
+        if not callable(getattr(wrapper, "_compile", None)):
+            raise Ineligible(f"{type(wrapper).__name__} has no _compile step to attach to")
+        original = wrapper._compile
+        built: list = []
+
+        def compile_and_record(model, *args, **kwargs):
+            model = original(model, *args, **kwargs)
+            built.append(model)
+            recorder = self
+
+            def fit(x=None, y=None, sample_weight=None, callbacks=None, **settings):
+                if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+                    raise Ineligible("the inputs are not NumPy arrays (e.g. a PyDataset)")
+                own = [c for c in (callbacks or []) if type(c).__name__ != "_DivergenceGuard"]
+                recorder.call = _Call(model, x, y, sample_weight, own, settings)
+                return keras.callbacks.History()
+
+            model.fit = fit
+            return model
+
+        wrapper._compile = compile_and_record
+        try:
+            yield self
+        finally:
+            del wrapper._compile
+            for model in built:
+                model.__dict__.pop("fit", None)
+
+
+class Ineligible(Exception):
+    """Raised while preparing a member that must be fitted sequentially; the message is the reason."""
+
+
+@dataclass
+class Member:
+    """A prepared fit: the estimator (fitted up to its Keras step), its model, data and key."""
+
+    index: int
+    estimator: Any
+    wrapper: Any
+    model: Any
+    x: np.ndarray
+    y: np.ndarray
+    sample_weight: np.ndarray | None
+    rows: np.ndarray | None
+    orders: list[np.ndarray]
+    epochs: int
+    batch_size: int
+    key: str
+    prep_time: float
+    x_test: Any
+    y_test: Any
+    x_train: Any
+    y_train: Any
+
+
+def final_wrapper(estimator: Any) -> tuple[Any, list]:
+    """The keraslab wrapper at the end of ``estimator`` and the preprocessing steps before it."""
+    if isinstance(estimator, Pipeline):
+        steps = [s for _, s in estimator.steps[:-1]]
+        last = estimator.steps[-1][1]
+        if isinstance(last, Pipeline):
+            raise Ineligible("the Keras step is a nested Pipeline")
+        return last, steps
+    return estimator, []
+
+
+def static_reason(estimator: Any, fit_params: dict) -> str | None:
+    """Why ``estimator`` cannot be vectorised, judged from its parameters alone (None: it may)."""
+    if keras.backend.backend() != "jax":
+        return f"the Keras backend is {keras.backend.backend()!r}, not 'jax'"
+    try:
+        wrapper, _ = final_wrapper(estimator)
+    except Ineligible as err:
+        return str(err)
+    if not isinstance(wrapper, _wrappers.BaseWrapper):
+        return f"the final estimator is a {type(wrapper).__name__}, not a keraslab Keras wrapper"
+    if fit_params:
+        return f"fit parameters {sorted(fit_params)} are passed to fit"
+    if wrapper.callbacks:
+        return "callbacks need a live model"
+    if wrapper.validation_split:
+        return "validation_split is set"
+    if wrapper.validation_data is not None:
+        return "validation_data is set"
+    if wrapper.warm_start:
+        return "warm_start continues an existing model"
+    return None
+
+
+def _model_reason(model: Any) -> str | None:
+    from keras.src.backend.jax.trainer import JAXTrainer
+
+    if getattr(model, "run_eagerly", False):
+        return "the model is compiled with run_eagerly=True"
+    if type(model).train_step is not JAXTrainer.train_step:
+        return f"{type(model).__name__} overrides train_step"
+    for layer in model._flatten_layers(include_self=False):
+        if getattr(layer, "stateful", False):
+            return f"layer {layer.name!r} is stateful"
+    return None
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, default=repr)
+
+
+def architecture_key(model: Any, x: np.ndarray, y: np.ndarray, weighted: bool, epochs: int,
+                     batch_size: int, shuffle: Any) -> str:
+    """Members with equal keys can share one program: same layers, optimizer (but its
+    learning rate), loss, metrics, shapes and training schedule."""
+    opt = model.optimizer
+    opt_config = dict(opt.get_config())
+    opt_config.pop("name", None)
+    if isinstance(opt_config.get("learning_rate"), (int, float)):
+        opt_config.pop("learning_rate")  # a variable: each member's own value is data
+    compile_config = {k: v for k, v in (getattr(model, "_compile_config", None).config
+                                        if getattr(model, "_compile_config", None) else {}).items()
+                      if k != "optimizer"}
+    return _json([type(model).__name__, model.get_config(), type(opt).__name__, opt_config,
+                  keras.saving.serialize_keras_object(compile_config), x.shape[1:], str(x.dtype),
+                  y.shape[1:], str(y.dtype), weighted, epochs, batch_size, shuffle])
+
+
+def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test: Any,
+                   parameters: dict | None) -> Member:
+    """Set parameters, fit preprocessing, build and compile the model for one fit.
+
+    Raises
+    ------
+    Ineligible
+        When this fit must run sequentially (the message says why).
+    """
+    start = time.time()
+    estimator = clone(estimator)
+    if parameters:
+        estimator.set_params(**clone(parameters, safe=False))
+    reason = static_reason(estimator, {})
+    if reason:
+        raise Ineligible(reason)
+    wrapper, steps = final_wrapper(estimator)
+    X_train, y_train = _safe_split(estimator, X, y, train)
+    X_test, y_test = _safe_split(estimator, X, y, test, train)
+    if y_train is None:
+        raise Ineligible("no targets y")
+    xt = X_train
+    for step in steps:  # as Pipeline.fit does, on this fold's rows only
+        if step is None or step == "passthrough":
+            continue
+        xt = step.fit_transform(xt, y_train)
+    recorder = _FitRecorder()
+    with recorder.attached(wrapper):
+        # The wrapper's own fit runs every step a sequential fit runs -- validation, target
+        # encoding, seeding, clear_session, build, compile -- up to model.fit, which records.
+        wrapper.fit(xt, y_train)
+    call = recorder.call
+    if call is None:
+        raise Ineligible("the wrapper did not call model.fit")
+    model, xw, y_enc, weights, settings = call.model, call.x, call.y, call.sample_weight, call.settings
+    extra = {k for k, v in settings.items() if k not in _SUPPORTED_FIT and v is not None}
+    if settings.get("validation_split"):
+        extra.add("validation_split")
+    if extra:
+        raise Ineligible(f"model.fit settings {sorted(extra)} are set")
+    if call.callbacks:
+        raise Ineligible("callbacks need a live model")
+    reason = _model_reason(model)
+    if reason:
+        raise Ineligible(reason)
+    epochs, batch_size, shuffle, orders = call.epochs, call.batch_size, call.shuffle, call.orders
+    data_batch = (xw[:1], y_enc[:1]) + ((weights[:1],) if weights is not None else ())
+    model._symbolic_build(data_batch=data_batch)  # builds the optimizer and the compiled metrics
+    key = architecture_key(model, xw, y_enc, weights is not None, epochs, batch_size, bool(shuffle))
+    return Member(index=index, estimator=estimator, wrapper=wrapper, model=model, x=xw, y=y_enc,
+                  sample_weight=weights, rows=None, orders=orders, epochs=epochs, batch_size=batch_size,
+                  key=key, prep_time=time.time() - start, x_test=X_test, y_test=y_test,
+                  x_train=X_train, y_train=y_train)

@@ -1,0 +1,200 @@
+"""K same-architecture Keras models trained as one vmapped JAX program.
+
+Each member's state -- trainable and non-trainable variables (BatchNormalization
+statistics, dropout seed state), optimizer variables (including its learning rate,
+so members may differ in it) and metric accumulators -- is stacked along a leading
+member axis. One member's step is the model's own stateless
+:meth:`keras.Model.train_step` (the JAX trainer's, so losses, constraints such as
+``MaxNorm`` and metric updates are exactly what ``model.fit`` does);
+:func:`jax.vmap` runs it for all members at once.
+
+Batches, padding and masking
+----------------------------
+Member ``k`` has ``n_k`` training rows. Every epoch it walks its own row order in
+``n_k // batch_size`` full batches and then one partial batch of ``n_k % batch_size``
+rows, as ``model.fit`` does. Full batches of all members run in one ``lax.scan``;
+a member with fewer full batches is *inactive* on the missing steps: its step is
+computed on padding rows and discarded (``where(active, new, old)``), so its state,
+optimizer iteration count and metrics do not change. Partial batches run once per
+distinct partial size, again with the other members inactive. No loss is ever
+computed over padding, so results equal sequential fits up to float32 rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from keras.src import backend as _keras_backend
+
+__all__ = ["GroupData", "GroupResult", "train_group"]
+
+
+@dataclass
+class GroupData:
+    """What a group trains on.
+
+    Attributes
+    ----------
+    x : ndarray of shape (n_rows, ...) or (K, n_rows, ...)
+        Inputs, shared by all members (2-D row index into one array) or one array
+        per member (``x_shared=False``, e.g. after a per-fold scaler), padded to
+        the longest member.
+    y : ndarray of shape (K, n_rows, ...)
+        Encoded targets per member, padded.
+    sample_weight : ndarray of shape (K, n_rows) or None
+    orders : list of K lists of ``epochs`` int arrays
+        Row positions (into ``x``/``y``) each member visits in each epoch.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    sample_weight: np.ndarray | None
+    orders: list[list[np.ndarray]]
+    x_shared: bool = True
+
+
+@dataclass
+class GroupResult:
+    """Per-member outcome: final stacked state, per-epoch logs, the epoch a member diverged at."""
+
+    state: tuple
+    history: list[dict[str, list[float]]]
+    diverged_at: list[int | None] = field(default_factory=list)
+
+
+def _stack(per_member: Sequence[Sequence[Any]]) -> list:
+    return [jnp.stack([jnp.asarray(m[i]) for m in per_member]) for i in range(len(per_member[0]))]
+
+
+def stacked_state(models: Sequence[Any]) -> tuple:
+    """(trainable, non_trainable, optimizer, metrics) values of each model, stacked on axis 0."""
+    def values(vs):
+        return [v.value for v in vs]
+
+    return (
+        _stack([values(m.trainable_variables) for m in models]),
+        _stack([values(m.non_trainable_variables) for m in models]),
+        _stack([values(m.optimizer.variables) for m in models]),
+        _stack([values(m.metrics_variables) for m in models]),
+    )
+
+
+def _select(active, new, old):
+    return jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new, old)
+
+
+def _make_step(template: Any, x_shared: bool, weighted: bool):
+    """The vmapped, masked train step of one batch position for all members."""
+
+    def one(state, x_all, y_all, w_all, idx, active):
+        data = (x_all[idx], y_all[idx]) + ((w_all[idx],) if weighted else ())
+        _, new_state = template.train_step(state, data)
+        return _select(active, new_state, state)
+
+    in_axes = (0, None if x_shared else 0, 0, 0 if weighted else None, 0, 0)
+    return jax.vmap(one, in_axes=in_axes)
+
+
+def _make_functions(template: Any, x_shared: bool, weighted: bool):
+    step = _make_step(template, x_shared, weighted)
+
+    def full_batches(state, x_all, y_all, w_all, idx, active):
+        def body(carry, inputs):
+            i, a = inputs
+            return step(carry, x_all, y_all, w_all, i, a), None
+
+        state, _ = jax.lax.scan(body, state, (idx, active))
+        return state
+
+    def metrics(metrics_variables):
+        mapping = list(zip(template.metrics_variables, metrics_variables))
+        with _keras_backend.StatelessScope(state_mapping=mapping):
+            return {k: jnp.asarray(v) for k, v in template.get_metrics_result().items()}
+
+    return (jax.jit(full_batches, donate_argnums=0), jax.jit(step, donate_argnums=0),
+            jax.jit(jax.vmap(metrics)))
+
+
+def _epoch_plan(orders: list[np.ndarray], batch_size: int, alive: np.ndarray):
+    """Full-batch index/active arrays (steps, K, batch) and the partial batches by size."""
+    k = len(orders)
+    full = [len(o) // batch_size for o in orders]
+    steps = max(full) if full else 0
+    idx = np.zeros((steps, k, batch_size), dtype=np.int32)
+    act = np.zeros((steps, k), dtype=bool)
+    for m, order in enumerate(orders):
+        if not alive[m]:
+            continue
+        n = full[m] * batch_size
+        idx[: full[m], m] = np.asarray(order[:n], dtype=np.int32).reshape(full[m], batch_size)
+        act[: full[m], m] = True
+    partial: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for m, order in enumerate(orders):
+        rest = len(order) - full[m] * batch_size
+        if rest == 0 or not alive[m]:
+            continue
+        if rest not in partial:
+            partial[rest] = (np.zeros((k, rest), dtype=np.int32), np.zeros(k, dtype=bool))
+        partial[rest][0][m] = order[full[m] * batch_size:]
+        partial[rest][1][m] = True
+    return idx, act, partial
+
+
+def train_group(models: Sequence[Any], data: GroupData, *, epochs: int, batch_size: int) -> GroupResult:
+    """Train ``models`` (same architecture, built and compiled, optimizer built) together.
+
+    Parameters
+    ----------
+    models : sequence of K keras.Model
+        ``models[0]`` serves as the stateless template; the others only give their
+        initial state. Their variables are not changed here (see ``adopt``).
+    data : GroupData
+    epochs : int
+    batch_size : int
+
+    Returns
+    -------
+    GroupResult
+        Stacked final state (leading axis K), per-member history (``loss`` and the
+        compiled metrics per epoch, as ``model.fit`` reports them) and, per member,
+        the 0-based epoch its loss became NaN or infinite (it stopped there), else None.
+    """
+    template = models[0]
+    k = len(models)
+    weighted = data.sample_weight is not None
+    full_fn, step_fn, metrics_fn = _make_functions(template, data.x_shared, weighted)
+    state = tuple(stacked_state(models))
+    metrics_init = state[3]
+    x_all = jnp.asarray(data.x)
+    y_all = jnp.asarray(data.y)
+    w_all = jnp.asarray(data.sample_weight) if weighted else None
+    alive = np.ones(k, dtype=bool)
+    history: list[dict[str, list[float]]] = [{} for _ in range(k)]
+    diverged: list[int | None] = [None] * k
+    for epoch in range(epochs):
+        # model.fit resets its metric accumulators at every epoch's start.
+        state = (state[0], state[1], state[2], [jnp.array(v) for v in metrics_init])
+        orders = [data.orders[m][epoch] for m in range(k)]
+        idx, act, partial = _epoch_plan(orders, batch_size, alive)
+        if idx.shape[0]:
+            state = full_fn(state, x_all, y_all, w_all, jnp.asarray(idx), jnp.asarray(act))
+        for size in sorted(partial):
+            p_idx, p_act = partial[size]
+            state = step_fn(state, x_all, y_all, w_all, jnp.asarray(p_idx), jnp.asarray(p_act))
+        logs = {name: np.asarray(v) for name, v in metrics_fn(state[3]).items()}
+        for m in range(k):
+            if not alive[m]:
+                continue
+            for name, values in logs.items():
+                history[m].setdefault(name, []).append(float(values[m]))
+            loss = history[m].get("loss", [0.0])[-1]
+            if not np.isfinite(loss):
+                diverged[m] = epoch
+                alive[m] = False
+        if not alive.any():
+            break
+    return GroupResult(state=state, history=history, diverged_at=diverged)
