@@ -16,6 +16,8 @@ from keraslab.search.journaled import JournaledGridSearchCV, JournaledRandomized
 from keraslab.search.multires import MultiResolutionSearchCV, ProxyNotRepresentativeWarning
 from keraslab.search.space import Categorical, Integer, Real
 from keraslab.search.studies import shared_study
+from keraslab.search.crossval import cross_val_score, cross_validate
+from keraslab.search.vectorized import parallel_fits
 
 __all__ = [
     "Categorical",
@@ -29,6 +31,9 @@ __all__ = [
     "ProxyNotRepresentativeWarning",
     "Real",
     "SearchCost",
+    "cross_val_score",
+    "cross_validate",
     "estimate_search_cost",
+    "parallel_fits",
     "shared_study",
 ]

@@ -39,6 +39,7 @@ from keraslab.search.cost import ProgressBar, SearchCost, fits_line, format_seco
 from keraslab.search.journal import Journal, candidate_key, derive_seed, fingerprint_data, stable_repr
 from keraslab.search.listen import current_listener
 from keraslab.search.subsets import subset_key
+from keraslab.search.vectorized import current_setting, run_fits
 
 __all__ = ["SearchEngineMixin"]
 
@@ -302,7 +303,11 @@ class _Evaluator:
         yield from head
         rest = tasks[len(head):]
         if rest:
-            yield from self.parallel(delayed(_fit_task)(*args) for args in rest)
+            # Same-architecture fits train as one vectorised program; the rest go to joblib.
+            yield from run_fits(rest, current_setting(self.search), self._sequential)
+
+    def _sequential(self, tasks: list):
+        return self.parallel(delayed(_fit_task)(*args) for args in tasks)
 
     def _task(self, ci: int, fi: int, n_c: int, params: dict, key: str, splits: list, skey: str):
         train, test = splits[fi]

@@ -6,6 +6,6 @@ decides which fits share a program (and how many, given memory); ``adopt`` turns
 each member back into a normal fitted estimator and scores it.
 """
 
-from keraslab.search.vectorized.grouping import check_setting, run_fits
+from keraslab.search.vectorized.grouping import check_setting, current_setting, fit_task, parallel_fits, run_fits
 
-__all__ = ["check_setting", "run_fits"]
+__all__ = ["check_setting", "current_setting", "fit_task", "parallel_fits", "run_fits"]

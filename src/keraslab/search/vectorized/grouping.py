@@ -13,6 +13,8 @@ limited to half the RAM available when it is formed.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
 import time
@@ -27,9 +29,8 @@ from sklearn.utils.validation import _check_method_params
 from keraslab.errors import KeraslabValueError
 from keraslab.search.vectorized.adopt import adopt, diverged_error, failure_result, score_member
 from keraslab.search.vectorized.members import Ineligible, Member, prepare_member, static_reason
-from keraslab.search.vectorized.program import GroupData, train_group
 
-__all__ = ["check_setting", "run_fits", "available_memory"]
+__all__ = ["available_memory", "check_setting", "current_setting", "fit_task", "parallel_fits", "run_fits"]
 
 logger = logging.getLogger("keraslab.search.parallel_fits")
 _logged_reasons: set[str] = set()
@@ -53,6 +54,46 @@ def check_setting(value: Any) -> int | None:
         "parallel_fits must be 'auto', False or a positive int (the largest group of fits trained "
         f"together). Received: parallel_fits={value!r}"
     )
+
+
+_setting: contextvars.ContextVar[Any] = contextvars.ContextVar("keraslab_parallel_fits", default=None)
+
+
+@contextlib.contextmanager
+def parallel_fits(setting: Any):
+    """Set ``parallel_fits`` for the searches run inside the ``with`` block.
+
+    Searches take their setting from their own ``parallel_fits`` attribute when they
+    have one, else from this context, else from ``$KERASLAB_PARALLEL_FITS`` ("auto",
+    "0"/"false", or an int), else ``"auto"``.
+
+    Examples
+    --------
+    >>> from keraslab.search import parallel_fits
+    >>> with parallel_fits(False):  # every fit of this search sequential
+    ...     pass  # search.fit(X, y)
+    """
+    check_setting(setting)
+    token = _setting.set(setting)
+    try:
+        yield setting
+    finally:
+        _setting.reset(token)
+
+
+def current_setting(search: Any = None) -> Any:
+    """The ``parallel_fits`` setting that applies to ``search`` now (see :func:`parallel_fits`)."""
+    own = getattr(search, "parallel_fits", None)
+    if own is not None:
+        return own
+    if _setting.get() is not None:
+        return _setting.get()
+    env = os.environ.get("KERASLAB_PARALLEL_FITS", "auto").strip().lower()
+    if env in ("0", "false", "no", "off"):
+        return False
+    if env.isdigit():
+        return int(env)
+    return "auto"
 
 
 def available_memory() -> int:
@@ -91,9 +132,16 @@ def _log_once(reason: str) -> None:
         logger.info("Fitting sequentially: %s.", reason)
 
 
+def fit_task(index: int, estimator: Any, X: Any, y: Any, train: Any, test: Any, parameters: dict | None,
+             kwargs: dict) -> tuple[int, dict]:
+    """One sequential fit through scikit-learn's ``_fit_and_score``, tagged with its index."""
+    kwargs = {k: v for k, v in kwargs.items() if k != "parameters"}
+    return index, _fit_and_score(estimator, X, y, train=train, test=test, parameters=parameters, **kwargs)
+
+
 def _sequential_default(tasks: list[Task]) -> Iterator[tuple[int, dict]]:
-    for index, estimator, X, y, train, test, parameters, kwargs in tasks:
-        yield index, _fit_and_score(estimator, X, y, train=train, test=test, parameters=parameters, **kwargs)
+    for task in tasks:
+        yield fit_task(*task)
 
 
 def run_fits(tasks: Iterable[Task], setting: Any = "auto",
@@ -162,7 +210,7 @@ def _run_eligible(tasks: list[Task], limit: int | None, fallback: list[Task]) ->
             if len(group) == 1:  # nothing to share: run it exactly as a sequential fit would
                 fallback.append(group[0][1])
                 continue
-            yield from _train_and_score(group)
+            yield from _train_and_score(group, fallback)
 
 
 def _prepare(task: Task, fallback: list[Task]) -> Member | None:
@@ -176,11 +224,13 @@ def _prepare(task: Task, fallback: list[Task]) -> Member | None:
     return None
 
 
-def _train_and_score(group: list[tuple[Member, Task]]) -> Iterator[tuple[int, dict]]:
+def _train(group: list[tuple[Member, Task]]):
+    """Train a group as one program; returns (result, wall seconds)."""
+    from keraslab.search.vectorized.program import GroupData, train_group  # imports JAX
+
     members = [m for m, _ in group]
     k = len(members)
     n_max = max(m.x.shape[0] for m in members)
-    weighted = members[0].sample_weight is not None
 
     def padded(arrays):
         out = np.zeros((k, n_max) + arrays[0].shape[1:], dtype=arrays[0].dtype)
@@ -188,6 +238,7 @@ def _train_and_score(group: list[tuple[Member, Task]]) -> Iterator[tuple[int, di
             out[i, : a.shape[0]] = a
         return out
 
+    weighted = members[0].sample_weight is not None
     data = GroupData(x=padded([m.x for m in members]), y=padded([m.y for m in members]),
                      sample_weight=padded([m.sample_weight for m in members]) if weighted else None,
                      orders=[m.orders for m in members], x_shared=False)
@@ -197,8 +248,19 @@ def _train_and_score(group: list[tuple[Member, Task]]) -> Iterator[tuple[int, di
     wall = time.time() - start
     logger.info("Trained %d fits as one program in %.2f s; each fit_time is its preparation plus "
                 "an apportioned 1/%d of that.", k, wall, k)
+    return result, wall
+
+
+def _train_and_score(group: list[tuple[Member, Task]], fallback: list[Task]) -> Iterator[tuple[int, dict]]:
+    try:
+        result, wall = _train(group)
+    except Exception as err:  # a layer or optimizer the vmapped step cannot run: fit them one by one
+        _log_once(f"the vectorised program failed ({type(err).__name__}: {err})")
+        fallback.extend(task for _, task in group)
+        return
+    k = len(group)
     for i, (member, task) in enumerate(group):
-        kwargs = dict(task[7], parameters=task[6])
+        kwargs = dict(task[7], parameters=task[6])  # _fit_and_score returns the parameters it set
         fit_time = member.prep_time + wall / k
         adopt(member, result.state, i, result.history[i])
         if result.diverged_at[i] is not None:
