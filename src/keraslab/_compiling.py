@@ -8,11 +8,15 @@ the bug that breaks SciKeras on the chapter's own cross-validation (a compiled
 
 from __future__ import annotations
 
+import copy
+import logging
 import re
 from typing import Any
 
 import keras
 import numpy as np
+
+_log = logging.getLogger(__name__)
 
 #: How a loss wants its classification targets.
 SPARSE, CATEGORICAL, BINARY, OTHER = "sparse", "categorical", "binary", "other"
@@ -72,6 +76,19 @@ def output_width(model: keras.Model, x_sample: np.ndarray) -> int:
             out = out[0]
         shape = tuple(out.shape)
     return int(shape[-1]) if len(shape) > 1 else 1
+
+
+def output_shapes(model: keras.Model, x_sample: np.ndarray) -> list[tuple[int, ...]]:
+    """Shape of each of the model's outputs without the batch axis, building the model if needed."""
+    try:
+        shapes = [tuple(o.shape) for o in model.outputs]
+    except (AttributeError, ValueError, TypeError):
+        shapes = []
+    if not shapes:
+        out = model(x_sample[:1])
+        shapes = [tuple(o.shape) for o in (out if isinstance(out, (list, tuple)) else
+                                            list(out.values()) if isinstance(out, dict) else [out])]
+    return [tuple(int(d) for d in s[1:]) for s in shapes]
 
 
 def last_activation(model: keras.Model) -> str:
@@ -152,3 +169,40 @@ def ensure_compiled(
     settings["optimizer"] = make_optimizer(settings.get("optimizer") or "adam", learning_rate)
     model.compile(**settings)
     return model
+
+
+#: Keras objects that carry state from one fit into the next when reused.
+_STATEFUL = (keras.optimizers.Optimizer, keras.losses.Loss, keras.metrics.Metric, keras.callbacks.Callback)
+
+
+def fresh_copy(value: Any) -> Any:
+    """``value`` with every stateful Keras object in it replaced by an unused copy.
+
+    An optimizer counts its iterations and holds slot variables, a metric its running
+    totals, a callback its best-so-far and its model: reused across fits, the second
+    fit starts where the first ended (a hand-written cross-validation loop then differs
+    from ``cross_val_score``, which clones). Optimizers, losses and metrics are rebuilt
+    from their config. Keras' own callbacks (``EarlyStopping``, ``ModelCheckpoint``,
+    ``ReduceLROnPlateau``, ...) are deep-copied without the model they were attached to;
+    callbacks of other modules are used as given, because their owners read what they
+    collected after ``fit`` (they must reset themselves in ``on_train_begin``). Lists,
+    tuples and dicts are copied element-wise; anything else is returned as is.
+    """
+    if isinstance(value, (list, tuple)):
+        return type(value)(fresh_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: fresh_copy(v) for k, v in value.items()}
+    if not isinstance(value, _STATEFUL):
+        return value
+    if isinstance(value, keras.callbacks.Callback):
+        if not type(value).__module__.startswith("keras."):
+            return value
+        model = getattr(value, "_model", None)
+        memo = {} if model is None else {id(model): None}
+        try:
+            return copy.deepcopy(value, memo)
+        except Exception as exc:  # e.g. a callback holding a file handle or a lock
+            _log.warning("callback %s could not be copied (%s); the same instance is reused across fits",
+                         type(value).__name__, exc)
+            return value
+    return type(value).from_config(value.get_config())

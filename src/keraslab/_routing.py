@@ -35,6 +35,16 @@ FIT_NAMES = ("epochs", "batch_size", "verbose", "validation_split", "shuffle")
 PREDICT_NAMES = ("batch_size", "verbose")
 #: Compile settings the wrapper applies itself when ``build_fn`` does not take them.
 COMPILE_NAMES = ("optimizer", "loss", "metrics", "learning_rate")
+#: ``fit__`` names that carry labels or per-fit state: the wrapper handles them exactly as
+#: its own parameter of the same name (``fit__class_weight`` is ``class_weight``), so a
+#: dict keyed by the user's labels is encoded instead of reaching Keras raw.
+MANAGED_FIT = ("class_weight", "validation_data", "callbacks")
+#: ``fit__`` / ``predict__`` names the wrapper itself passes: refused with the right spelling.
+_REFUSED = {
+    "fit": {"x": "pass X to fit()", "y": "pass y to fit()", "sample_weight": "pass fit(X, y, sample_weight=...)",
+            "epochs": "set epochs=... (partial_fit always trains one epoch)"},
+    "predict": {"x": "pass X to predict()"},
+}
 #: Names the wrapper fills from the data when ``build_fn`` asks for them.
 DATA_DERIVED = ("input_shape", "n_features_in", "n_classes", "n_outputs", "multilabel")
 
@@ -47,6 +57,8 @@ class Routed:
     compile: dict[str, Any] = field(default_factory=dict)
     fit: dict[str, Any] = field(default_factory=dict)
     predict: dict[str, Any] = field(default_factory=dict)
+    #: ``fit__`` arguments the wrapper handles itself (labels to encode, copies to make).
+    managed: dict[str, Any] = field(default_factory=dict)
 
 
 def signature_names(build_fn: Callable[..., Any] | None) -> tuple[set[str], bool]:
@@ -128,6 +140,15 @@ def route(
     for name, value in params.items():
         prefix, sep, rest = name.partition("__")
         if sep and prefix in PREFIXES and rest:
+            hint = _REFUSED.get(prefix, {}).get(rest)
+            if hint is not None:
+                raise KeraslabValueError(
+                    f"{owner} manages '{rest}' of model.{prefix}() itself, so {name} cannot be set: {hint}. "
+                    f"Received: {name}={value!r}"
+                )
+            if prefix == "fit" and rest in MANAGED_FIT:
+                routed.managed[rest] = value
+                continue
             getattr(routed, "build" if prefix == "model" else prefix)[rest] = value
             continue
         placed = False

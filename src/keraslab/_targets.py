@@ -22,6 +22,13 @@ LABELS, ONE_HOT, MULTILABEL = "labels", "one-hot", "multilabel"
 
 def target_format(y: np.ndarray) -> str:
     """``labels``, ``one-hot`` or ``multilabel``; raises for regression targets."""
+    if np.ndim(y) > 2:
+        raise KeraslabValueError(
+            "A classifier takes one label per sample (y of shape (n_samples,)) or one row of indicators "
+            "(n_samples, n_classes); per-element labels such as segmentation masks are not supported: "
+            "train the Keras model directly, or use KerasRegressor on the flattened targets. "
+            f"Received: y of shape {np.shape(y)}"
+        )
     kind = type_of_target(y)
     if kind in ("binary", "multiclass"):
         return LABELS
@@ -116,6 +123,61 @@ class ClassTargets:
             return idx
         return np.asarray(y).argmax(axis=1)
 
+    def class_weights(self, class_weight, y: np.ndarray) -> np.ndarray | None:
+        """Per-sample weights (n,) from ``class_weight`` keyed by the user's labels, or ``None``.
+
+        ``class_weight`` is ``None``, ``"balanced"`` or a dict from class label (for
+        one-hot targets: column index) to a non-negative weight; classes left out weigh 1.
+
+        Raises
+        ------
+        KeraslabValueError
+            For keys that are not classes (named, as scikit-learn does), negative or
+            non-finite weights, multilabel targets, or any other type (a list is refused:
+            it would be ambiguous between class order and label values).
+        """
+        if class_weight is None:
+            return None
+        if self.fmt == MULTILABEL:
+            raise KeraslabValueError("class_weight is not supported for multilabel targets. Received: "
+                                     f"class_weight={class_weight!r}")
+        idx = self.indices(y)
+        classes = self.classes.tolist()
+        example = {c: 1.0 for c in classes[:3]}
+        if isinstance(class_weight, str) and class_weight == "balanced":
+            from sklearn.utils.class_weight import compute_class_weight
+
+            per_class = compute_class_weight("balanced", classes=np.arange(self.n_classes), y=idx)
+            return per_class[idx]
+        if not isinstance(class_weight, dict):
+            raise KeraslabValueError(
+                f"class_weight must be a dict keyed by class label, 'balanced' or None, e.g. "
+                f"class_weight={example!r} for classes {classes[:20]}. "
+                f"Received: class_weight={class_weight!r}"
+            )
+        position = {c: i for i, c in enumerate(classes)}
+        per_class = np.ones(self.n_classes)
+        unknown = []
+        for key, weight in class_weight.items():
+            key = key.item() if isinstance(key, np.generic) else key
+            if key not in position:
+                unknown.append(key)
+                continue
+            weight = float(weight)
+            if not np.isfinite(weight) or weight < 0:
+                raise KeraslabValueError(f"class weights must be finite and non-negative. "
+                                         f"Received: class_weight[{key!r}]={weight}")
+            per_class[position[key]] = weight
+        if unknown:
+            missing = [c for c in classes if not any(c == k for k in class_weight)]
+            raise KeraslabValueError(
+                f"class_weight has keys that are not classes: {unknown}. The classes are {classes[:20]}"
+                f"{f'; the classes, {missing[:20]}, are not in class_weight' if missing else ''}. "
+                f"Key class_weight by the labels as given in y, e.g. {example!r}. "
+                f"Received: class_weight={class_weight!r}"
+            )
+        return per_class[idx]
+
     def encode(self, y: np.ndarray) -> np.ndarray:
         """Targets in the form the model's loss wants."""
         if self.encoding == "multilabel":
@@ -154,3 +216,57 @@ class ClassTargets:
         if self.fmt == ONE_HOT:
             return np.eye(self.n_classes, dtype=int)[idx]
         return self.classes[idx]
+
+
+@dataclass
+class RegressionTargets:
+    """Regression targets of any shape, fitted to the model's output(s) and flattened back.
+
+    The contract: ``fit`` accepts ``y`` of shape (n_samples,), (n_samples, n_outputs) or the
+    model's own output shape (an autoencoder's (n, 8, 8, 1)); the targets are reshaped to
+    what the model outputs (split column-wise across several outputs, in order), and
+    predictions come back as (n_samples,) for a 1-D ``y``, else (n_samples, n_outputs), so
+    that ``score`` and every scikit-learn scorer work.
+    """
+
+    ndim: int
+    n_outputs: int
+    out_shapes: tuple = ()
+
+    @classmethod
+    def learn(cls, y: np.ndarray) -> "RegressionTargets":
+        return cls(ndim=y.ndim, n_outputs=1 if y.ndim == 1 else int(np.prod(y.shape[1:])))
+
+    def fit_to(self, shapes: list[tuple[int, ...]], model_name: str) -> None:
+        """Remember the model's output shapes; refuse when their sizes do not add up to ``n_outputs``."""
+        sizes = [int(np.prod(s)) for s in shapes]
+        if sum(sizes) != self.n_outputs:
+            raise KeraslabValueError(
+                f"The model built by {model_name} has {len(shapes)} output(s) of shape(s) {shapes}, "
+                f"{sum(sizes)} value(s) per sample in all, but y has {self.n_outputs} value(s) per sample. "
+                "Make the outputs match y (several outputs take y's columns in order), or ask for "
+                f"`n_outputs` in build_fn's signature. Received: {self.n_outputs} target value(s) per sample"
+            )
+        self.out_shapes = tuple(shapes)
+
+    def encode(self, y: np.ndarray):
+        """``y`` reshaped to the model's output(s): one array, or a list for several outputs."""
+        flat = np.asarray(y).reshape(len(y), -1)
+        parts, start = [], 0
+        for shape in self.out_shapes:
+            size = int(np.prod(shape))
+            parts.append(flat[:, start:start + size].reshape((len(y), *shape)))
+            start += size
+        return parts[0] if len(parts) == 1 else parts
+
+    def decode(self, raw) -> np.ndarray:
+        """Predictions (n_samples,) or (n_samples, n_outputs) in the model's dtype."""
+        outs = list(raw.values()) if isinstance(raw, dict) else raw if isinstance(raw, (list, tuple)) else [raw]
+        outs = [np.asarray(o) for o in outs]
+        flat = np.concatenate([o.reshape(len(o), -1) for o in outs], axis=1)
+        return flat[:, 0] if self.ndim == 1 and flat.shape[1] == 1 else flat
+
+    def flat(self, y) -> np.ndarray:
+        """User targets in the shape :meth:`decode` returns, for scoring."""
+        y = np.asarray(y)
+        return y.reshape(len(y), -1) if y.ndim > 2 else y

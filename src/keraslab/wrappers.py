@@ -24,47 +24,17 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
-from keraslab import _routing
-from keraslab._compiling import (compiled_settings, default_classifier_loss, ensure_compiled, loss_from_logits,
-                                  loss_kind, make_optimizer, output_width)
-from keraslab._targets import MULTILABEL, ClassTargets
+from keraslab import _intact, _routing
+from keraslab._defaults import default_classifier, default_regressor
+from keraslab._compiling import (compiled_settings, default_classifier_loss, ensure_compiled, fresh_copy,
+                                  last_activation, loss_from_logits, loss_kind, make_optimizer,
+                                  output_shapes)
+from keraslab._targets import MULTILABEL, ClassTargets, RegressionTargets
 from keraslab.errors import KeraslabTypeError, KeraslabValueError, TrainingDivergedError
 
 __all__ = ["KerasClassifier", "KerasRegressor"]
-
-
-def default_classifier(input_shape: tuple[int, ...], n_classes: int, hidden_units: int = 100,
-                       learning_rate: float = 0.01, multilabel: bool = False) -> keras.Model:
-    """The model used when no ``build_fn`` is given: one ReLU hidden layer, softmax output.
-
-    For multilabel targets the output is one sigmoid unit per label with binary cross-entropy.
-    """
-    model = keras.Sequential([
-        keras.Input(shape=input_shape),
-        keras.layers.Flatten(),
-        keras.layers.Dense(hidden_units, activation="relu"),
-        keras.layers.Dense(n_classes, activation="sigmoid" if multilabel else "softmax"),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="binary_crossentropy" if multilabel else "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
-
-
-def default_regressor(input_shape: tuple[int, ...], n_outputs: int, hidden_units: int = 100,
-                      learning_rate: float = 0.01) -> keras.Model:
-    """The model used when no ``build_fn`` is given: one ReLU hidden layer, linear output, MSE."""
-    model = keras.Sequential([
-        keras.Input(shape=input_shape),
-        keras.layers.Flatten(),
-        keras.layers.Dense(hidden_units, activation="relu"),
-        keras.layers.Dense(n_outputs),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-    return model
 
 
 @contextlib.contextmanager
@@ -176,6 +146,11 @@ class BaseWrapper(BaseEstimator):
             setattr(self, name, value)
         return self
 
+    def _model_name(self) -> str:
+        if self.build_fn is None:
+            return "the default model"
+        return getattr(self.build_fn, "__name__", type(self.build_fn).__name__)
+
     def _effective_build_fn(self) -> Callable[..., keras.Model] | None:
         if self.build_fn is None:
             return self._default_build_fn
@@ -233,7 +208,7 @@ class BaseWrapper(BaseEstimator):
     def _build_model(self, routed: _routing.Routed, X: np.ndarray) -> keras.Model:
         if isinstance(self.build_fn, keras.Model):
             model = keras.models.clone_model(self.build_fn)
-            settings = compiled_settings(self.build_fn)
+            settings = fresh_copy(compiled_settings(self.build_fn))
             if settings:
                 model.compile(**{**settings, "optimizer": make_optimizer(settings["optimizer"], None)})
             return model
@@ -252,6 +227,23 @@ class BaseWrapper(BaseEstimator):
         return model
 
     def _fit(self, X, y, sample_weight, *, fresh: bool, epochs: int, classes=None) -> "BaseWrapper":
+        # Fitted state is committed only by a fit that succeeds: a failed fresh fit leaves
+        # the estimator unfitted (NotFittedError, not a half-trained model), a failed warm
+        # fit leaves the weights and history it started from.
+        if fresh:
+            self._forget_fit()
+        try:
+            return self._fit_or_raise(X, y, sample_weight, fresh=fresh, epochs=epochs, classes=classes)
+        except BaseException:
+            if fresh:
+                self._forget_fit()
+            raise
+
+    def _forget_fit(self) -> None:
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")] + ["_targets"]:
+            self.__dict__.pop(name, None)
+
+    def _fit_or_raise(self, X, y, sample_weight, *, fresh: bool, epochs: int, classes=None) -> "BaseWrapper":
         routed = self._routed()
         X = self._validate_X(X, reset=fresh)
         if y is None:
@@ -263,28 +255,56 @@ class BaseWrapper(BaseEstimator):
             if fresh:
                 keras.backend.clear_session()
                 self._learn_targets(y, classes)
-                model = self._build_model(routed, X)
-                self.model_ = self._compile(model, routed, X)
-                self.history_ = {}
+                routed.build, routed.compile = fresh_copy(routed.build), fresh_copy(routed.compile)
+                model = self._compile(self._build_model(routed, X), routed, X)
+            else:
+                model = self.model_
             y_enc = self._encode(y)
-            weights = self._sample_weights(y, sample_weight)
+            weights = self._sample_weights(y, sample_weight, self._managed(routed, "class_weight"))
             fit_kwargs = {"epochs": epochs, **{k: v for k, v in routed.fit.items() if k != "epochs"}}
-            if self.validation_data is not None:
-                x_val, y_val = self.validation_data
-                fit_kwargs["validation_data"] = (self._check_sample_shape(np.asarray(x_val), reset=False),
-                                                 self._encode(self._validate_y(x_val, y_val)))
+            validation = self._validation(self._managed(routed, "validation_data"))
+            if validation is not None:
+                fit_kwargs["validation_data"] = validation
+            _intact.check_fit_rows(model, len(X), fit_kwargs)
             guard = _DivergenceGuard()
-            history = self.model_.fit(X, y_enc, sample_weight=weights,
-                                      callbacks=list(self.callbacks or []) + [guard], **fit_kwargs)
-        for key, values in history.history.items():
-            self.history_.setdefault(key, []).extend(float(v) for v in values)
+            callbacks = fresh_copy(list(self.callbacks or []) + list(routed.managed.get("callbacks") or []))
+            with _intact.intact(model, rollback_on_error=not fresh) as saved:
+                history = model.fit(X, y_enc, sample_weight=weights, callbacks=callbacks + [guard], **fit_kwargs)
         if guard.diverged_at is not None:
+            if not fresh:
+                _intact.rollback(model, saved)
             raise TrainingDivergedError(
                 f"The training loss became NaN or infinite at epoch {guard.diverged_at + 1}. "
                 "Lower the learning rate, scale the inputs, or clip gradients "
                 "(e.g. optimizer=keras.optimizers.Adam(1e-4, clipnorm=1.0))."
             )
+        self.model_ = model
+        if fresh:
+            self.history_ = {}
+        for key, values in history.history.items():
+            self.history_.setdefault(key, []).extend(float(v) for v in values)
         return self
+
+    def _managed(self, routed: _routing.Routed, name: str) -> Any:
+        """``name`` set as the wrapper's own parameter or as ``fit__name``: one value, handled one way."""
+        own, prefixed = getattr(self, name), routed.managed.get(name)
+        if own is not None and prefixed is not None:
+            raise KeraslabValueError(f"{name} is set twice, as {name}= and as fit__{name}=; keep one. "
+                                     f"Received: {name}={own!r}, fit__{name}={prefixed!r}")
+        return prefixed if own is None else own
+
+    def _validation(self, data) -> tuple | None:
+        """``validation_data`` in the user's format, checked and encoded like the training data."""
+        if data is None:
+            return None
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise KeraslabValueError(f"validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+                                     f"sample_weight_val). Received: validation_data of type {type(data).__name__}")
+        x_val = self._check_sample_shape(np.asarray(data[0]), reset=False)
+        out = (x_val, self._encode(self._validate_y(x_val, data[1])))
+        if len(data) == 3 and data[2] is not None:
+            out += (_check_sample_weight(data[2], x_val, dtype=np.float32),)
+        return out
 
     def fit(self, X, y, sample_weight=None, **fit_params) -> "BaseWrapper":
         """Build a fresh model (unless ``warm_start``) and train it for ``epochs`` epochs.
@@ -310,7 +330,10 @@ class BaseWrapper(BaseEstimator):
         fresh = not hasattr(self, "model_")
         return self._fit(X, y, sample_weight, fresh=fresh, epochs=1, classes=classes)
 
-    def _sample_weights(self, y, sample_weight):
+    def _sample_weights(self, y, sample_weight, class_weight):
+        if class_weight is not None:
+            raise KeraslabValueError(f"class_weight applies to classifiers only; weight samples with "
+                                     f"fit(X, y, sample_weight=...). Received: class_weight={class_weight!r}")
         return None if sample_weight is None else sample_weight.astype("float32")
 
     @staticmethod
@@ -329,13 +352,23 @@ class BaseWrapper(BaseEstimator):
         return y
 
     # ----- predicting -------------------------------------------------------------
-    def _raw_predict(self, X) -> np.ndarray:
+    def _raw_predict(self, X):
+        """The model's raw output(s) for X; a stateful model's fixed batch is padded and trimmed."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         kwargs = dict(self._routed().predict)
         kwargs.setdefault("verbose", 0)
-        out = self.model_.predict(X, **kwargs)
-        return out[0] if isinstance(out, (list, tuple)) else np.asarray(out)
+        n, size = len(X), _intact.stateful_batch_size(self.model_)
+        if size is not None:
+            # Padding rows come last, so the state the real rows see is unchanged.
+            kwargs["batch_size"] = size
+            X = np.concatenate([X, np.zeros((-n % size, *X.shape[1:]), X.dtype)])
+        with _intact.intact(self.model_):
+            out = self.model_.predict(X, **kwargs)
+        trim = (lambda a: np.asarray(a)[:n])
+        if isinstance(out, dict):
+            return [trim(v) for v in out.values()]
+        return [trim(v) for v in out] if isinstance(out, (list, tuple)) else trim(out)
 
 
 
@@ -371,7 +404,13 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
+        # Multilabel targets need one sigmoid unit per label: the default model adapts, a
+        # build_fn can only if it asks for `multilabel`; a Model instance if it ends in a sigmoid.
+        build_fn = self._effective_build_fn()
+        if isinstance(self.build_fn, keras.Model):
+            tags.classifier_tags.multi_label = last_activation(self.build_fn) == "sigmoid"
+        else:
+            tags.classifier_tags.multi_label = "multilabel" in _routing.signature_names(build_fn)[0]
         tags.classifier_tags.poor_score = True
         return tags
 
@@ -390,32 +429,27 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
 
     def _compile(self, model, routed, X) -> keras.Model:
         multilabel = self._targets.fmt == MULTILABEL
-        width = output_width(model, X)
+        shapes, name = output_shapes(model, X), self._model_name()
+        if len(shapes) != 1 or len(shapes[0]) > 1:
+            raise KeraslabValueError(
+                f"KerasClassifier needs a model with one output of shape (None, n_classes) or (None, 1); "
+                f"the model built by {name} has {len(shapes)} output(s) of shape(s) "
+                f"{[(None, *s) for s in shapes]}. Use one output layer (several tasks: one classifier each, "
+                f"or KerasRegressor on the stacked targets). Received: {len(shapes)} output(s)"
+            )
+        width = shapes[0][0] if shapes[0] else 1
         ensure_compiled(model, routed.compile, default_classifier_loss(model, width, multilabel), ["accuracy"])
         loss = model.loss
-        name = getattr(self.build_fn, "__name__", type(self.build_fn).__name__) if self.build_fn is not None \
-            else "the default model"
         self._targets.choose_encoding(loss_kind(loss), width, name, loss_from_logits(loss))
         return model
 
     def _encode(self, y) -> np.ndarray:
         return self._targets.encode(y)
 
-    def _sample_weights(self, y, sample_weight):
-        if self.class_weight is None:
-            return super()._sample_weights(y, sample_weight)
-        if self._targets.fmt == MULTILABEL:
-            raise KeraslabValueError("class_weight is not supported for multilabel targets. Received: "
-                                     f"class_weight={self.class_weight!r}")
-        idx = self._targets.indices(y)
-        if isinstance(self.class_weight, str):
-            if self.class_weight != "balanced":
-                raise KeraslabValueError(f"class_weight must be a dict, 'balanced' or None. "
-                                         f"Received: class_weight={self.class_weight!r}")
-            per_class = compute_class_weight("balanced", classes=np.arange(self.n_classes_), y=idx)
-        else:
-            per_class = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_.tolist()])
-        weights = per_class[idx]
+    def _sample_weights(self, y, sample_weight, class_weight):
+        weights = self._targets.class_weights(class_weight, y)
+        if weights is None:
+            return super()._sample_weights(y, sample_weight, None)
         if sample_weight is not None:
             weights = weights * sample_weight
         return weights.astype("float32")
@@ -466,26 +500,31 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
         return self._check_targets(X, y).astype(keras.config.floatx())
 
     def _learn_targets(self, y, classes=None) -> None:
-        self.n_outputs_ = 1 if y.ndim == 1 else int(np.prod(y.shape[1:]))
-        self._y_ndim = y.ndim
+        self._targets = RegressionTargets.learn(y)
+        self.n_outputs_ = self._targets.n_outputs
 
     def _data_derived(self, X) -> dict[str, Any]:
         return {"input_shape": tuple(X.shape[1:]), "n_features_in": X.shape[1], "n_outputs": self.n_outputs_}
 
     def _compile(self, model, routed, X) -> keras.Model:
+        self._targets.fit_to(output_shapes(model, X), self._model_name())
         ensure_compiled(model, routed.compile, "mse", None)
         return model
 
-    def _encode(self, y) -> np.ndarray:
-        return y
+    def _encode(self, y):
+        return self._targets.encode(y)
 
     def partial_fit(self, X, y, sample_weight=None) -> "KerasRegressor":
         """Train one epoch (building the model on the first call)."""
         return self._partial_fit(X, y, sample_weight)
 
     def predict(self, X) -> np.ndarray:
-        """Predictions, 1-D when the model was fitted on a 1-D ``y``."""
+        """Predictions in the model's dtype (float32): (n_samples,) when the model was fitted
+        on a 1-D ``y``, else (n_samples, n_outputs), whatever the shape of the model's output(s)."""
         out = self._raw_predict(X)
-        if self._y_ndim == 1 and out.ndim == 2 and out.shape[1] == 1:
-            out = out[:, 0]
-        return out.astype("float64")
+        return self._targets.decode(out)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R^2 of :meth:`predict` against ``y``; targets of more than two dimensions are flattened per sample."""
+        check_is_fitted(self)
+        return super().score(X, self._targets.flat(y), sample_weight=sample_weight)
