@@ -70,6 +70,39 @@ def limit_threads_in_workers() -> bool:
     return True
 
 
+#: Values of ``$KERASLAB_COMPILATION_CACHE`` that switch the default cache off.
+_OFF = ("0", "false", "off", "no")
+
+
+def enable_default_compilation_cache() -> str | None:
+    """Turn JAX's persistent compilation cache on for keraslab, unless opted out.
+
+    Called at ``import keraslab``. Off when ``$KERASLAB_COMPILATION_CACHE`` is one of
+    ``0, false, off, no``, when the backend is not JAX, or when the user already gave
+    JAX a cache folder (``JAX_COMPILATION_CACHE_DIR`` or ``jax.config``), which is kept.
+    A folder that cannot be created only logs a warning: caching is an optimisation.
+
+    Returns
+    -------
+    str or None
+        The folder used, or None when the cache was left alone.
+    """
+    setting = os.environ.get("KERASLAB_COMPILATION_CACHE", "").strip()
+    if setting.lower() in _OFF or os.environ.get("KERAS_BACKEND", DEFAULT_BACKEND) != "jax":
+        return None
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:
+        return None
+    try:
+        return enable_compilation_cache(setting or None)
+    except OSError as err:
+        import logging
+
+        logging.getLogger("keraslab").warning("JAX compilation cache not enabled: %s", err)
+        return None
+
+
 def enable_compilation_cache(directory: str | os.PathLike | None = None) -> str | None:
     """Let JAX reuse compiled training steps across models of the same architecture.
 
