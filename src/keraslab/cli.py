@@ -29,6 +29,7 @@ examples:
   keraslab runs                                   what the store holds
   keraslab report --out report.html               one self-contained HTML file
   keraslab generate --corpus sherlock.txt --epochs 1 --output samples.txt   train a text generator (docs/textgen.md)
+  keraslab migrate notebook.ipynb --diff          Keras 2 code to Keras 3 + keraslab (docs/migrate.md)
 """
 
 
@@ -66,6 +67,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--report", type=Path, default=None, metavar="HTML",
                    help="also write an HTML report of this run")
+    p.add_argument("--restart", action="store_true",
+                   help="discard the fits an earlier run of this experiment left in its journal and start afresh "
+                        "(without it, CV and searches resume where they stopped)")
     _add_store_option(p)
     p.set_defaults(func=_cmd_run)
 
@@ -78,7 +82,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.experiment, args.overrides)
     with ResultStore(args.store) as store:
-        result = run(spec, store=store, progress=not args.quiet)
+        result = run(spec, store=store, progress=not args.quiet, restart=args.restart)
         print(result.describe())
         if args.report is not None:
             print(f"report: {write_report(store, args.report, run_ids=[result.run_id], title=spec.title)}")
@@ -157,9 +161,16 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     add_parser(sub)
 
 
+# --------------------------------------------------------------------------- migrate
+def _add_migrate(sub: argparse._SubParsersAction) -> None:
+    from keraslab.migrate.cli import add_parser  # options and handler live next to the library code
+
+    add_parser(sub)
+
+
 # --------------------------------------------------------------------------- main
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_demo, _add_list, _add_run, _add_runs, _add_report, _add_generate,
+    _add_demo, _add_list, _add_run, _add_runs, _add_report, _add_generate, _add_migrate,
 )
 
 

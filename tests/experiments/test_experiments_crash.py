@@ -93,3 +93,69 @@ def test_ctrl_c_stops_after_the_batch_and_closes_the_run(tmp_path):
     assert record.fits[0].status == "interrupted" and len(record.fits[0].history["loss"]) >= 2
     assert [f.name for f in record.figures] == ["history"] and os.path.isfile(record.figures[0].path)
     assert record.summary["final_line"].startswith(f"Epoch {len(record.fits[0].history['loss'])}/5000 - ")
+
+
+GRID_SPEC = """\
+[data]
+dataset = "digits"
+layout = "flat"
+subset = 300
+
+[model]
+build = "keraslab.zoo.dense:make_model"
+
+[train]
+epochs = 4
+batch_size = 32
+
+[explore]
+kind = "grid"
+folds = 2
+shuffle = false
+
+[explore.params]
+"model.number_of_layers" = [1, 2]
+"model.neurons_per_layer" = [8, 16]
+"""
+
+
+def _journal_rows(folder) -> int:
+    paths = list((folder / "journals").glob("*.sqlite"))
+    if not paths:
+        return 0
+    with sqlite3.connect(f"file:{paths[0]}?mode=ro", uri=True, timeout=5) as conn:
+        return conn.execute("SELECT COUNT(*) FROM fits").fetchone()[0]
+
+
+def test_a_killed_grid_search_resumes_without_recomputing_its_finished_fits(tmp_path):
+    from keraslab.experiments import load_spec
+    from keraslab.experiments.runner import run
+
+    spec_path = tmp_path / "grid.toml"
+    spec_path.write_text(GRID_SPEC)
+    store = tmp_path / "killed" / "runs.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "keraslab.cli", "run", str(spec_path), "--store", str(store), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "KERAS_BACKEND": "jax"},
+    )
+    deadline = time.monotonic() + 120
+    while _journal_rows(store.parent) < 3:  # kill it mid-way: 3 of 8 fits journaled
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the search ended or stalled before 3 fits: {process.communicate()}")
+        time.sleep(0.1)
+    process.kill()
+    process.communicate(timeout=30)
+    finished = _journal_rows(store.parent)
+    assert 3 <= finished < 8
+
+    with ResultStore(store) as s:
+        resumed = run(load_spec(spec_path), store=s, progress=False)
+    assert resumed.status == "finished"
+    assert resumed.summary["fits"] == {"computed": 8 - finished, "resumed": finished, "planned": 8}
+    with ResultStore(tmp_path / "whole" / "runs.sqlite") as s:
+        whole = run(load_spec(spec_path), store=s, progress=False)
+    assert whole.summary["fits"] == {"computed": 8, "resumed": 0, "planned": 8}
+    assert resumed.summary["candidate_params"] == whole.summary["candidate_params"]
+    assert resumed.summary["cv_results"]["mean_test_score"] == pytest.approx(
+        whole.summary["cv_results"]["mean_test_score"], rel=1e-6)

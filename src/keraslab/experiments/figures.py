@@ -7,6 +7,10 @@ sweep      ``history-<value>.png`` per value (or per ``explore.curves``),
            ``timing.png`` (seconds vs value), ``predictions-<value>.png``
 cv         ``folds.png``
 grid       ``search-scores.png`` and, with two numeric parameters, ``search-space.png``
+random     as grid
+halving    as grid (every round's candidates)
+multires   as grid, plus ``search-rounds.png`` (scores per round) and, with two
+           numeric parameters, ``zoom-path.png`` (where each round looked)
 =========  ==================================================================
 """
 
@@ -85,11 +89,17 @@ def draw_figures(spec: "ExperimentSpec", result: "RunResult", inputs: "Inputs | 
     if spec.kind == "cv" and result.candidates:
         figures["folds"] = plots.plot_fold_scores([fold.score for fold in result.candidates[0].folds],
                                                   title=f"{title} · fold scores")
-    if spec.kind in ("grid", "random") and result.candidates:
+    if spec.kind in ("grid", "random", "multires", "halving", "optuna") and result.candidates:
         from keraslab.experiments.recorder import cv_results
 
         results = cv_results(result.candidates)
         figures["search-scores"] = plots.plot_search_scores(results, title=f"{title} · mean score per candidate")
         if len(plots.numeric_parameters(results["params"])) >= 2 and any(map(math.isfinite, results["mean_test_score"])):
             figures["search-space"] = plots.plot_search_space(results, title=f"{title} · search space")
+    if spec.kind == "multires" and getattr(result.search, "rounds_", None):
+        from keraslab import plots_search
+
+        figures["search-rounds"] = plots_search.plot_search_rounds(result.search, title=f"{title} · rounds")
+        if len(plots_search._numeric_names(result.search)) >= 2:
+            figures["zoom-path"] = plots_search.plot_zoom_path(result.search, title=f"{title} · zoom path")
     return {name: plots.save_figure(fig, folder / f"{name}.png") for name, fig in figures.items()}

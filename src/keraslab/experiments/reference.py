@@ -3,7 +3,9 @@
 A spec's ``[reference]`` table holds the chapter's final numbers under the chapter's
 names (``acc``, ``val_acc``, ``loss``, ``val_loss``, ``epoch_seconds``; ``mean_score``
 and ``fold_scores`` for cross-validation; ``best_score`` and ``best_params`` for
-searches, ``mean_scores`` in the search's candidate order; ``rms_error`` for sequences; ``note`` for what the chapter says in words).
+searches, ``mean_scores`` in the search's candidate order, ``fits`` (how many fits the
+chapter's search used) and ``path`` (the route it took, in words); ``rms_error`` for
+sequences; ``note`` for what the chapter says in words).
 For a sweep a value may be a table keyed by the swept value, e.g.
 ``acc = { "0.1" = 0.18, "0.01" = 0.93 }``.
 
@@ -78,7 +80,7 @@ def compare(reference: Mapping[str, Any], summary: Mapping[str, Any]) -> list[st
     """One line per reference value that the run can be compared with (and one for the note)."""
     lines = []
     for key, ref in reference.items():
-        if key == "note":
+        if key in ("note", "path"):
             continue
         if key in _PER_FIT and isinstance(ref, Mapping):
             for swept, ref_value in ref.items():
@@ -92,6 +94,8 @@ def compare(reference: Mapping[str, Any], summary: Mapping[str, Any]) -> list[st
             mine = _fit_value(summary, key, None)
         elif key == "mean_scores":
             mine = summary.get("cv_results", {}).get("mean_test_score")
+        elif key == "fits":
+            mine = summary.get("fits", {}).get("planned")
         elif key == "rms_error":
             values = summary.get("rms_error", {})
             mine = next(iter(values.values())) if len(values) == 1 else None
@@ -99,6 +103,8 @@ def compare(reference: Mapping[str, Any], summary: Mapping[str, Any]) -> list[st
             mine = summary.get(key)
         shown = _seconds if key == "epoch_seconds" else format_value
         lines.append(f"{key}: chapter: {shown(ref)} · this run: {shown(mine) if mine is not None else 'not measured'}")
+    if "path" in reference:
+        lines.append(f"chapter's path: {reference['path']}")
     if "note" in reference:
         lines.append(f"chapter says: {reference['note']}")
     return lines

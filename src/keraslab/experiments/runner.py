@@ -265,6 +265,12 @@ def _summarise_candidates(spec: ExperimentSpec, result: RunResult, summary: dict
         summary["best_params"] = best.params
         lines.append(f"best mean score {best.mean:.4f} with {best.params} "
                      f"({len(complete)} of {len(candidates)} candidates complete)")
+    rounds = getattr(result.search, "rounds_", None) or getattr(result.search, "n_candidates_", None)
+    if rounds:  # adaptive searches: how they got there
+        reason = getattr(result.search, "stop_reason_", None)
+        summary["rounds"] = len(rounds)
+        lines.append(f"{len(rounds)} round(s){f' (stopped: {reason})' if reason else ''}; "
+                     f"ended at {best.params if best is not None else 'no complete candidate'}")
     for c in candidates:
         if c.failed:
             lines.append(f"candidate {c.idx} {c.params}: {len(c.failed)} fold(s) FAILED: {c.failed[0].error}")

@@ -145,6 +145,14 @@ def _names(spec: ExperimentSpec) -> tuple[dict[str, str], dict[str, str]]:
     return to_search, {v: k for k, v in to_search.items()}
 
 
+def _spec_name(search_name: str) -> str:
+    """A parameter the search sets itself (halving's epochs) under the spec's name: ``train.epochs``."""
+    from keraslab.experiments.spec import TrainSpec
+
+    name = search_name.rsplit("__", 1)[-1]
+    return f"train.{name}" if name in TrainSpec.__dataclass_fields__ else f"model.{name}"
+
+
 def _splitter(spec: ExperimentSpec, inputs: Inputs) -> Any:
     from sklearn.model_selection import KFold, StratifiedKFold
 
@@ -273,7 +281,7 @@ def run_search(spec: ExperimentSpec, inputs: Inputs, *, store: ResultStore, run_
     search = build_search(spec, inputs, path)  # bad settings fail here, before the journal is touched
     _check_identity(path, _identity(spec, inputs))
     _, to_spec = _names(spec)
-    recorder = SearchRecorder(store, run_id, lambda name: to_spec.get(name, name), progress)
+    recorder = SearchRecorder(store, run_id, lambda name: to_spec.get(name) or _spec_name(name), progress)
     stopped = False
     with _backend(spec), recorder, listening(recorder), warnings.catch_warnings():
         # Failed fits are recorded as failed folds with their error; scikit-learn's warnings would repeat them.

@@ -64,7 +64,7 @@ SPACE_KINDS = ("multires", "halving", "optuna")
 #: Numbers the chapter reports that a run can be compared with; ``note`` is free text.
 REFERENCE_KEYS = (
     "loss", "acc", "val_loss", "val_acc", "epoch_seconds", "mean_score", "fold_scores",
-    "best_score", "best_params", "mean_scores", "rms_error", "note",
+    "best_score", "best_params", "mean_scores", "fits", "path", "rms_error", "note",
 )
 
 

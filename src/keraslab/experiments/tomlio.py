@@ -33,8 +33,11 @@ def line_of(text: str | None, table: str, key: str | None = None) -> int | None:
             current = header.group(1)
             if key is None and current == table:
                 return number
+            if key is not None and current in (f"{table}.{key}", f'{table}."{key}"'):  # [explore.params."a.b"]
+                return number
             continue
-        if key is not None and current == table and re.match(rf"{re.escape(key)}\s*=", stripped):
+        # Keys with dots are quoted in TOML: "model.number_of_layers" = ...
+        if key is not None and current == table and re.match(rf'"?{re.escape(key)}"?\s*=', stripped):
             return number
         if key is not None and current == table.split(".")[0] and re.match(
             rf"{re.escape(table.split('.', 1)[-1])}\.{re.escape(key)}\s*=", stripped

@@ -1,0 +1,132 @@
+"""Specs on keraslab.search: the same folds and scores as scikit-learn, new kinds, resume, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from keraslab.experiments import interrupt, spec_from_dict
+from keraslab.experiments.runner import run
+from keraslab.experiments.searching import JournalConflict, build_search
+from keraslab.experiments.spec import SpecError
+from keraslab.experiments.training import EpochRecorder
+from keraslab.store import ResultStore
+
+DIGITS = {"dataset": "digits", "layout": "flat", "scaling": "none", "subset": 240}
+MODEL = {"build": "keraslab.zoo.dense:make_model"}
+TRAIN = {"epochs": 1, "batch_size": 64}
+GRID = {"kind": "grid", "folds": 2, "shuffle": False, "scaler": "minmax",
+        "params": {"model.number_of_layers": [1, 2], "model.neurons_per_layer": [8]}}
+
+
+def _spec(explore, name="s", train=TRAIN, data=DIGITS):
+    return spec_from_dict({"data": data, "model": MODEL, "train": train, "explore": explore}, name=name)
+
+
+@pytest.fixture()
+def store(tmp_path):
+    with ResultStore(tmp_path / "runs.sqlite") as s:
+        yield s
+
+
+def test_cv_gives_cross_val_scores_folds_and_seeds(store):
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    from keraslab.experiments.inputs import load_inputs
+    from keraslab.search.journal import candidate_key, derive_seed
+
+    spec = _spec({"kind": "cv", "folds": 2, "shuffle": True, "random_state": 3, "scaler": "minmax"})
+    result = run(spec, store=store, progress=False)
+    assert result.status == "finished" and result.summary["fits"] == {"computed": 2, "resumed": 0, "planned": 2}
+    # What cross_val_score computes with the same splitter and each fold's seed.
+    inputs = load_inputs(spec.data)
+    X, y = inputs.x_train, inputs.y_train
+    estimator = build_search(spec, inputs, None).estimator
+    splits = list(StratifiedKFold(2, shuffle=True, random_state=3).split(X, y))
+    expected = []
+    for fold, (train, test) in enumerate(splits):
+        seed = derive_seed(spec.train.seed, candidate_key({}), fold, "full")
+        model = clone(estimator).set_params(model_step__random_state=seed).fit(X[train], y[train])
+        expected.append(model.score(X[test], y[test]))
+    np.testing.assert_allclose(result.summary["fold_scores"], expected, rtol=1e-6)
+
+
+def test_grid_resumes_from_its_journal_and_refuses_other_settings(store):
+    first = run(_spec(GRID), store=store, progress=False)
+    assert first.summary["fits"] == {"computed": 4, "resumed": 0, "planned": 4}
+    again = run(_spec(GRID), store=store, progress=False)
+    assert again.summary["fits"] == {"computed": 0, "resumed": 4, "planned": 4}
+    assert again.summary["cv_results"] == first.summary["cv_results"]
+    assert again.describe().splitlines()[-1] == "fits: 0 computed, 4 resumed of 4"
+    with pytest.raises(JournalConflict, match=r"train\.epochs: 1 there, 2 here.*--restart"):
+        run(_spec(GRID, train={**TRAIN, "epochs": 2}), store=store, progress=False)
+    fresh = run(_spec(GRID, train={**TRAIN, "epochs": 2}), store=store, progress=False, restart=True)
+    assert fresh.summary["fits"]["computed"] == 4
+
+
+def test_a_stopped_search_keeps_finished_fits_and_resumes_without_the_cut_one(store, monkeypatch):
+    original = EpochRecorder.on_train_batch_end
+    calls = []
+
+    def stop_in_third_fit(self, batch, logs=None):
+        calls.append(batch)
+        if len(calls) == 2 * 2 + 1:  # 2 batches per fit (120 training rows / 64): stop in the 3rd fit
+            interrupt.request_stop()
+        original(self, batch, logs)
+
+    monkeypatch.setattr(EpochRecorder, "on_train_batch_end", stop_in_third_fit)
+    stopped = run(_spec(GRID), store=store, progress=False)
+    assert stopped.status == "interrupted"
+    assert [f.status for c in stopped.candidates for f in c.folds] == ["finished", "finished", "interrupted"]
+    monkeypatch.setattr(EpochRecorder, "on_train_batch_end", original)
+    resumed = run(_spec(GRID), store=store, progress=False)
+    assert resumed.summary["fits"] == {"computed": 2, "resumed": 2, "planned": 4}
+    assert resumed.status == "finished" and len(resumed.summary["cv_results"]["params"]) == 2 * 1
+
+
+def test_multires_zooms_and_draws_rounds(store):
+    spec = _spec({"kind": "multires", "folds": 2, "shuffle": False, "scaler": "minmax", "resolution": 2,
+                  "rounds": 2, "subsets": [0.5, 1.0], "keep": "best",
+                  "params": {"model.number_of_layers": {"int": [1, 2]},
+                             "model.neurons_per_layer": {"int": [4, 16], "log": True, "bounds": [2, 64]}}})
+    result = run(spec, store=store, progress=False)
+    assert result.status == "finished"
+    assert result.summary["rounds"] == 2 and result.search.rounds_[0]["subset"] == 0.5
+    assert result.summary["candidate_subsets"][0] != "full"
+    assert result.summary["best_params"] == {
+        "model." + k.split("__")[-1]: v for k, v in result.search.best_params_.items()}
+    assert result.summary["fits"]["planned"] == 2 * len(result.candidates)
+    assert {"search-scores", "search-rounds", "zoom-path"} <= set(result.figures)
+    assert any(line.startswith("2 round(s)") for line in result.summary["lines"])
+
+
+def test_halving_on_epochs_keeps_the_best_third(store):
+    spec = _spec({"kind": "halving", "folds": 2, "shuffle": False, "resource": "epochs", "factor": 2,
+                  "resolution": 2, "params": {"model.neurons_per_layer": {"int": [4, 16]},
+                                              "model.optimizer": ["adam"]}},
+                 train={"epochs": 2, "batch_size": 64})
+    result = run(spec, store=store, progress=False)
+    assert result.search.n_candidates_ == [2, 1] and result.search.n_resources_ == [1, 2]
+    assert [c.params["train.epochs"] for c in result.candidates] == [1, 1, 2]
+    assert result.summary["best_params"] == result.candidates[2].params
+
+
+@pytest.mark.parametrize("explore, message", [
+    ({"kind": "bayes"}, "explore.kind must be one of"),
+    ({"kind": "multires", "params": {"model.number_of_layers": {"int": [4, 1]}}}, "low <= high"),
+    ({"kind": "multires", "params": {"model.neurons_per_layer": {"int": [0, 8], "log": True}}}, "low > 0"),
+    ({"kind": "multires", "params": {"model.optimizer": []}}, "at least one value"),
+    ({"kind": "multires", "params": {"model.optimizer": ["adam"]}, "subsets": [0.5, 0.2, 1.0]}, "must increase"),
+    ({"kind": "multires", "params": {"model.optimizer": ["adam"]}, "subsets": [0.5, 1.5]}, r"in \(0, 1\]"),
+    ({"kind": "halving", "params": {"model.optimizer": ["adam"]}, "factor": 1}, "factor must be a number > 1"),
+])
+def test_bad_explore_settings_name_the_key_file_and_line(tmp_path, explore, message):
+    from keraslab.experiments import load_spec
+    from keraslab.experiments.tomlio import dumps_toml
+
+    path = tmp_path / "bad.toml"
+    path.write_text(dumps_toml({"model": MODEL, "explore": explore}))
+    with pytest.raises(SpecError, match=message) as info:
+        load_spec(path)
+    assert str(path) in str(info.value) and ", line " in str(info.value) and "\n" not in str(info.value)
