@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -32,6 +33,7 @@ import os
 import re
 import sqlite3
 import time
+import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,6 +52,7 @@ __all__ = [
 
 _SCHEMA_VERSION = "1"
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_KERAS_AUTO_NAME = re.compile(r"'([A-Za-z][A-Za-z0-9_]*?)_\d+'")
 
 
 class JournalMismatchError(KeraslabValueError):
@@ -63,8 +66,18 @@ def stable_repr(obj: Any) -> str:
     """A description of ``obj`` that is the same in every process.
 
     Plain ``repr`` is not: functions print their memory address. Estimators are
-    described by class and parameters, callables by module and qualified name,
-    arrays by a hash of their contents.
+    described by class and parameters, arrays by a hash of their contents, Keras
+    objects (models, layers, optimizers, losses, metrics) by their config, and Python
+    functions by module, qualified name and a hash of their code: bytecode, constants
+    (nested functions and lambdas included), names used, defaults and the values of
+    closure variables (``functools.partial`` adds its arguments). So editing the body of
+    a ``build_fn`` changes the description, and a journal written for the old code is
+    refused rather than reused.
+
+    What cannot be seen: a global variable or another module's function that the code
+    reads at run time (only its *name* is part of the code), data read from files,
+    classes (described by name only) and objects without a stable description (the
+    memory address is dropped from their ``repr``).
 
     Examples
     --------
@@ -92,9 +105,52 @@ def stable_repr(obj: Any) -> str:
     if isinstance(obj, (list, tuple)):
         inner = ", ".join(stable_repr(v) for v in obj)
         return f"[{inner}]" if isinstance(obj, list) else f"({inner},)"
+    if type(obj).__module__.startswith("keras") and hasattr(obj, "get_config"):
+        try:
+            config = obj.get_config()
+        except Exception:  # a custom object without a config: fall back to its repr
+            config = None
+        if config is not None:
+            # Keras numbers auto-generated names per process ("adam_3", "dense_12"): drop the number.
+            text = _KERAS_AUTO_NAME.sub(r"'\1'", stable_repr(config))
+            return f"{type(obj).__module__}.{type(obj).__qualname__}({text})"
+    if isinstance(obj, functools.partial):
+        return f"partial({stable_repr(obj.func)}, {stable_repr(obj.args)}, {stable_repr(obj.keywords)})"
     if callable(obj) and hasattr(obj, "__qualname__"):
-        return f"{getattr(obj, '__module__', '?')}.{obj.__qualname__}"
+        name = f"{getattr(obj, '__module__', '?')}.{obj.__qualname__}"
+        function = getattr(obj, "__func__", obj)  # bound methods: their function
+        if isinstance(function, types.FunctionType):
+            return f"{name}#code={_code_digest(function)}"
+        return name
     return _ADDRESS.sub("", repr(obj))
+
+
+def _code_digest(function: types.FunctionType) -> str:
+    """A hash of what a Python function does: its code objects, defaults and closure values."""
+    h = hashlib.sha256()
+
+    def code(c: types.CodeType) -> None:
+        h.update(c.co_code)
+        h.update(repr((c.co_names, c.co_varnames, c.co_freevars, c.co_argcount, c.co_kwonlyargcount)).encode())
+        for const in c.co_consts:
+            if isinstance(const, types.CodeType):
+                code(const)  # nested functions, lambdas, comprehensions
+            elif isinstance(const, frozenset):  # `x in {"a", "b"}`: set order varies per process
+                h.update(repr(sorted(map(repr, const))).encode())
+            else:
+                h.update(repr(const).encode())
+
+    code(function.__code__)
+    h.update(stable_repr(function.__defaults__).encode())
+    h.update(stable_repr(function.__kwdefaults__).encode())
+    for cell in function.__closure__ or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell (a name not yet bound)
+            value = None
+        # A closure may hold the function itself (recursion): name it instead of descending.
+        h.update((repr(value.__qualname__) if value is function else stable_repr(value)).encode())
+    return h.hexdigest()[:12]
 
 
 def candidate_key(params: Mapping[str, Any]) -> str:
@@ -246,8 +302,7 @@ class Journal:
         ]
         if differing:
             details = "; ".join(
-                f"{k}: journal has {_short(stored.get('identity.' + k, stored.get(k)))}, "
-                f"this search has {_short(wanted.get('identity.' + k, wanted.get(k)))}"
+                _difference(k, stored.get("identity." + k, stored.get(k)), wanted.get("identity." + k, wanted.get(k)))
                 for k in differing
             )
             raise JournalMismatchError(
@@ -316,6 +371,17 @@ def _float_or_none(v: Any) -> float | None:
         return None if v is None else float(v)
     except (TypeError, ValueError):
         return None
+
+
+def _difference(key: str, old: str | None, new: str | None, context: int = 60) -> str:
+    """``key: journal has ..., this search has ...``, showing where two long descriptions
+    first differ (an edited ``build_fn`` shows as its name and code hash)."""
+    if old is None or new is None or (len(old) <= 80 and len(new) <= 80):
+        return f"{key}: journal has {_short(old)}, this search has {_short(new)}"
+    at = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    start = max(0, at - context)
+    return (f"{key} first differs at character {at}: journal has {_short(old[start:at + 30], 200)}, "
+            f"this search has {_short(new[start:at + 30], 200)}")
 
 
 def _short(value: str | None, limit: int = 80) -> str:
