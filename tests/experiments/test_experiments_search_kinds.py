@@ -130,3 +130,18 @@ def test_bad_explore_settings_name_the_key_file_and_line(tmp_path, explore, mess
     with pytest.raises(SpecError, match=message) as info:
         load_spec(path)
     assert str(path) in str(info.value) and ", line " in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
+def test_optuna_study_runs_and_continues_next_to_the_store(store):
+    pytest.importorskip("optuna_integration")
+    pytest.importorskip("pandas")
+    spec = _spec({"kind": "optuna", "folds": 2, "n_trials": 2, "random_state": 0,
+                  "params": {"model.neurons_per_layer": {"int": [4, 16], "log": True}}},
+                 data={**DIGITS, "scaling": "unit"}, train={"epochs": 2, "batch_size": 64})
+    first = run(spec, store=store, progress=False)
+    assert first.status == "finished" and first.summary["fits"]["computed"] == 4
+    complete = first.candidates
+    assert complete and all(4 <= c.params["model.neurons_per_layer"] <= 16 for c in complete)
+    more = run(spec.with_overrides(["explore.n_trials=3"]), store=store, progress=False)
+    assert more.summary["fits"]["resumed"] == 4 and more.summary["fits"]["computed"] == 2

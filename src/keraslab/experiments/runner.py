@@ -195,6 +195,14 @@ def _dispatch(spec: ExperimentSpec, inputs: Inputs, db: ResultStore, result: Run
         from keraslab.search.cost import fits_line
 
         stream.write(fits_line(spec.explore.folds, planned_candidates(spec)) + "\n")
+    if spec.kind == "optuna":
+        from keraslab.experiments.searching import journal_path
+        from keraslab.experiments.studying import run_study
+
+        bar.close()
+        result.candidates, _, result.fit_counts = run_study(spec, inputs, store=db, run_id=result.run_id,
+                                                            journal=journal_path(spec, db), restart=restart)
+        return
     try:
         outcome = run_search(spec, inputs, store=db, run_id=result.run_id, progress=bar, restart=restart)
     finally:
@@ -237,6 +245,8 @@ def _summarise_candidates(spec: ExperimentSpec, result: RunResult, summary: dict
         c = result.fit_counts
         summary["fits"] = dict(c)
         summary["fits_line"] = f"fits: {c['computed']} computed, {c['resumed']} resumed of {c['planned']}"
+        if "pruned_trials" in c:
+            summary["fits_line"] += f" ({c['pruned_trials']} trial(s) pruned)"
     if spec.kind == "cv":
         c = candidates[0]
         summary["fold_scores"] = [f.score for f in c.folds]

@@ -648,6 +648,10 @@ def _check_dimension(c: _Checker, key: str, value: Any) -> None:
 
 def _check_space_kind(c: _Checker, e: dict[str, Any]) -> None:
     """Settings of the coarse-to-fine, halving and Optuna kinds that each key's own check cannot see."""
+    if e["kind"] == "optuna" and e["scaler"] != "none":
+        raise c.fail('kind = "optuna" prunes per epoch through partial_fit, which a scaler pipeline does not offer; '
+                     f'scale in [data] (scaling = "minmax") instead. Received: scaler={e["scaler"]!r}',
+                     "explore", "scaler")
     if e["subsets"]:
         from keraslab.search.subsets import check_fractions
 
