@@ -282,3 +282,35 @@ def test_a_syntax_error_is_one_line_naming_the_file_and_nothing_changes():
     new, result = migrate_source("def broken(:\n    pass\n", "bad.py")
     assert new == "def broken(:\n    pass\n"
     assert result.error.startswith("bad.py:2: cannot parse") and "\n" not in result.error
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import keraslab.migrate
+    import keraslab.migrate.names
+
+    assert doctest.testmod(keraslab.migrate).failed == 0
+    assert doctest.testmod(keraslab.migrate.names).failed == 0
+
+
+def test_loader_options_move_only_into_calls_that_make_datasets_and_star_imports_move():
+    new, result = migrate("""\
+        from tensorflow.keras.layers import *
+        model.fit(np.array(x), y, workers=2)
+        model.fit(Batches(x), workers=2)
+        """)
+    assert new.splitlines() == ["from keras.layers import *", "model.fit(np.array(x), y)", "model.fit(Batches(x, workers=2))"]
+    assert [(f.rule, f.line) for f in result.findings] == [("fit-generator", 2)]
+
+
+def test_tensorflow_import_stays_and_is_reported_when_other_tf_calls_remain():
+    new, result = migrate("""\
+        import tensorflow as tf
+        x = tf.constant(1)
+        y = tf.keras.layers.Dense(2)
+        """)
+    assert new.splitlines()[:2] == ["import tensorflow as tf", "import keras"]
+    assert "y = keras.layers.Dense(2)" in new
+    (finding,) = result.findings
+    assert (finding.line, finding.rule) == (1, "tf-ops") and "tf.constant" in finding.what

@@ -91,7 +91,7 @@ class GeneratorMethodsRule(Rule):
         dataset = args[0] if args and args[0].keyword is None else None
         if options:
             moved = [keyword_arg(_DATASET_OPTIONS[a.keyword.value], a.value) for a in options]  # type: ignore[union-attr]
-            if dataset is not None and isinstance(dataset.value, cst.Call):
+            if dataset is not None and _makes_dataset(dataset.value):
                 inner = dataset.value
                 inner = with_args(inner, [*inner.args, *moved]) if inner.args else inner.with_changes(args=moved)
                 args[0] = dataset.with_changes(value=inner)
@@ -119,6 +119,17 @@ class GeneratorMethodsRule(Rule):
             new = new.with_changes(func=updated.func.with_changes(attr=cst.Name(method.replace("_generator", ""))))
             self.changed(original, f"{method} -> {method.replace('_generator', '')}")
         return with_args(new, args)
+
+
+def _makes_dataset(node: cst.BaseExpression) -> bool:
+    """``gen.flow(...)`` or ``SomeDataset(...)``: a call whose result takes PyDataset's options.
+
+    Anything else (``np.array(...)``, ``make_batches(...)``) might not accept them.
+    """
+    if not isinstance(node, cst.Call):
+        return False
+    name = call_name(node) or ""
+    return name.startswith("flow") or name[:1].isupper()
 
 
 def m_len_call(node: cst.BaseExpression) -> bool:

@@ -89,9 +89,14 @@ class ImportRule(Rule):
         return cst.FlattenSentinel(lines)
 
     def _import_from(self, original, node: cst.ImportFrom) -> list[cst.BaseSmallStatement] | None:
-        if node.relative or isinstance(node.names, cst.ImportStar) or node.module is None:
+        if node.relative or node.module is None:
             return None
         module = dotted(node.module) or ""
+        if isinstance(node.names, cst.ImportStar):  # only the module can move
+            new_module, rules = canonical(module)
+            for rule in dict.fromkeys(rules):
+                self.changed(original, f"from {module} import *", rule)
+            return [node.with_changes(module=_name_node(new_module))] if rules else None
         groups: dict[str, list[cst.ImportAlias]] = {}
         plain: list[cst.ImportAlias] = []  # `from tensorflow import keras` -> `import keras`
         fired: list[str] = []
@@ -131,6 +136,12 @@ class ImportRule(Rule):
             if name == "tensorflow" and self.scope.tensorflow_uses <= _TF_REWRITTEN:
                 fired.append("tf-ops")  # every use is rewritten to keras: the import goes
                 continue
+            if name == "tensorflow":
+                others = ", ".join(f"tf.{use}" for use in sorted(self.scope.tensorflow_uses - _TF_REWRITTEN))
+                self.report(original, f"import tensorflow kept: the code uses {others}",
+                            "keraslab migrates Keras code, not TensorFlow calls",
+                            "replace them with keras.ops equivalents, or install TensorFlow and set "
+                            "KERAS_BACKEND=tensorflow", rule="tf-ops")
             new, rules = canonical(name)
             fired += rules
             asname = alias.asname

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from keraslab.migrate.base import Rule, find_kwarg, keyword_arg, positional_args, with_args
 
@@ -72,8 +73,6 @@ class Keras1ArgumentsRule(Rule):
 
 
 def _has_numpy_call(rule: Rule, node: cst.BaseExpression) -> bool:
-    import libcst.matchers as m
-
     for call in m.findall(node, m.Call()):
         qualified = rule.scope.qualify(call.func)  # type: ignore[attr-defined]
         if qualified is not None and qualified.split(".")[0] == "numpy":
