@@ -16,6 +16,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from keraslab._routing import signature_names
+from keraslab.errors import KeraslabTypeError
+
 _log = logging.getLogger(__name__)
 
 #: How a loss wants its classification targets.
@@ -206,3 +209,30 @@ def fresh_copy(value: Any) -> Any:
                          type(value).__name__, exc)
             return value
     return type(value).from_config(value.get_config())
+
+
+def build_model(build_fn: Any, build_kwargs: dict[str, Any], data_derived: dict[str, Any]) -> keras.Model:
+    """Call ``build_fn`` with its routed arguments plus the data-derived ones it asks for and
+    the user did not set; refuse anything but a ``keras.Model``."""
+    names, _ = signature_names(build_fn)
+    kwargs = dict(build_kwargs)
+    for name, value in data_derived.items():
+        if name in names and name not in kwargs:
+            kwargs[name] = value
+    model = build_fn(**kwargs)
+    if not isinstance(model, keras.Model):
+        raise KeraslabTypeError(
+            f"build_fn must return a keras.Model; {getattr(build_fn, '__name__', build_fn)} returned "
+            f"{type(model).__name__}. Received: {model!r}"
+        )
+    return model
+
+
+def clone_compiled(model: keras.Model) -> keras.Model:
+    """A fresh copy of a ``keras.Model`` given as ``build_fn``: new weights, compiled like the
+    original with fresh optimizer, loss and metric objects."""
+    clone = keras.models.clone_model(model)
+    settings = fresh_copy(compiled_settings(model))
+    if settings:
+        clone.compile(**{**settings, "optimizer": make_optimizer(settings["optimizer"], None)})
+    return clone

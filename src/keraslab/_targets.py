@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d
 
 from keraslab._compiling import BINARY, CATEGORICAL, SPARSE
 from keraslab.errors import KeraslabValueError
@@ -39,6 +40,21 @@ def target_format(y: np.ndarray) -> str:
         "booleans) or a one-hot / multilabel indicator matrix; for continuous targets use "
         f"KerasRegressor. Received: y of type '{kind}'"
     )
+
+
+def check_targets(X, y) -> np.ndarray:
+    """Checks every target kind shares: column vectors flattened (with scikit-learn's
+    warning), one target per sample, no NaN or infinity."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    if y.shape[0] != np.shape(X)[0]:
+        raise KeraslabValueError(
+            f"X and y have different numbers of samples: X has {np.shape(X)[0]}, y has {y.shape[0]}."
+        )
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        raise KeraslabValueError("Input y contains NaN or infinity; remove or impute those samples.")
+    return y
 
 
 @dataclass

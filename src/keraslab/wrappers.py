@@ -24,14 +24,13 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from keraslab import _intact, _routing
 from keraslab._defaults import default_classifier, default_regressor
-from keraslab._compiling import (compiled_settings, default_classifier_loss, ensure_compiled, fresh_copy,
-                                  last_activation, loss_from_logits, loss_kind, make_optimizer,
-                                  output_shapes)
-from keraslab._targets import MULTILABEL, ClassTargets, RegressionTargets
+from keraslab._compiling import (build_model, clone_compiled, default_classifier_loss, ensure_compiled,
+                                  fresh_copy, last_activation, loss_from_logits, loss_kind, output_shapes)
+from keraslab._targets import MULTILABEL, ClassTargets, RegressionTargets, check_targets
 from keraslab.errors import KeraslabTypeError, KeraslabValueError, TrainingDivergedError
 
 __all__ = ["KerasClassifier", "KerasRegressor"]
@@ -207,24 +206,8 @@ class BaseWrapper(BaseEstimator):
 
     def _build_model(self, routed: _routing.Routed, X: np.ndarray) -> keras.Model:
         if isinstance(self.build_fn, keras.Model):
-            model = keras.models.clone_model(self.build_fn)
-            settings = fresh_copy(compiled_settings(self.build_fn))
-            if settings:
-                model.compile(**{**settings, "optimizer": make_optimizer(settings["optimizer"], None)})
-            return model
-        build_fn = self._effective_build_fn()
-        names, var_kw = _routing.signature_names(build_fn)
-        kwargs = dict(routed.build)
-        for name, value in self._data_derived(X).items():
-            if name in names and name not in kwargs:
-                kwargs[name] = value
-        model = build_fn(**kwargs)
-        if not isinstance(model, keras.Model):
-            raise KeraslabTypeError(
-                f"build_fn must return a keras.Model; {getattr(build_fn, '__name__', build_fn)} returned "
-                f"{type(model).__name__}. Received: {model!r}"
-            )
-        return model
+            return clone_compiled(self.build_fn)
+        return build_model(self._effective_build_fn(), routed.build, self._data_derived(X))
 
     def _fit(self, X, y, sample_weight, *, fresh: bool, epochs: int, classes=None) -> "BaseWrapper":
         # Fitted state is committed only by a fit that succeeds: a failed fresh fit leaves
@@ -336,21 +319,6 @@ class BaseWrapper(BaseEstimator):
                                      f"fit(X, y, sample_weight=...). Received: class_weight={class_weight!r}")
         return None if sample_weight is None else sample_weight.astype("float32")
 
-    @staticmethod
-    def _check_targets(X, y) -> np.ndarray:
-        """Checks every target kind shares: column vectors flattened (with scikit-learn's
-        warning), one target per sample, no NaN or infinity."""
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if y.shape[0] != np.shape(X)[0]:
-            raise KeraslabValueError(
-                f"X and y have different numbers of samples: X has {np.shape(X)[0]}, y has {y.shape[0]}."
-            )
-        if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
-            raise KeraslabValueError("Input y contains NaN or infinity; remove or impute those samples.")
-        return y
-
     # ----- predicting -------------------------------------------------------------
     def _raw_predict(self, X):
         """The model's raw output(s) for X; a stateful model's fixed batch is padded and trimmed."""
@@ -415,7 +383,7 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
         return tags
 
     def _validate_y(self, X, y) -> np.ndarray:
-        return self._check_targets(X, y)
+        return check_targets(X, y)
 
     def _learn_targets(self, y, classes=None) -> None:
         self._targets = ClassTargets.learn(y, classes)
@@ -497,7 +465,7 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
         if y.dtype.kind not in "biuf":
             raise KeraslabValueError(f"Unknown label type: KerasRegressor needs numeric targets. "
                                      f"Received: y of dtype {y.dtype}")
-        return self._check_targets(X, y).astype(keras.config.floatx())
+        return check_targets(X, y).astype(keras.config.floatx())
 
     def _learn_targets(self, y, classes=None) -> None:
         self._targets = RegressionTargets.learn(y)
