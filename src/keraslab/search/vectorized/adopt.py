@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from traceback import format_exc
-from typing import Any
+from typing import Any, Callable
 
 from sklearn.model_selection._validation import _score
 from sklearn.metrics._scorer import _MultimetricScorer
@@ -61,10 +61,12 @@ def failure_result(member: Member, error: Exception, fit_time: float, kwargs: di
     return _finish(result, member, fit_time, 0.0, kwargs)
 
 
-def score_member(member: Member, fit_time: float, kwargs: dict, score_params: tuple[dict, dict]) -> dict:
+def score_member(member: Member, fit_time: float, kwargs: dict, score_params: tuple[dict, dict],
+                 train_data: Callable[[], tuple]) -> dict:
     """Score a fitted member on its fold: the dict ``_fit_and_score`` returns.
 
-    ``score_params`` are the scorer's parameters already indexed to (test, train) rows.
+    ``score_params`` are the scorer's parameters already indexed to (test, train) rows;
+    ``train_data()`` gives the training rows (X, y) when train scores are asked for.
     """
     scorer, error_score = kwargs["scorer"], kwargs.get("error_score", float("nan"))
     start = time.time()
@@ -73,8 +75,8 @@ def score_member(member: Member, fit_time: float, kwargs: dict, score_params: tu
                                           score_params[0], error_score)}
     score_time = time.time() - start
     if kwargs.get("return_train_score"):
-        result["train_scores"] = _score(member.estimator, member.x_train, member.y_train, scorer,
-                                        score_params[1], error_score)
+        x_train, y_train = train_data()
+        result["train_scores"] = _score(member.estimator, x_train, y_train, scorer, score_params[1], error_score)
     return _finish(result, member, fit_time, score_time, kwargs)
 
 

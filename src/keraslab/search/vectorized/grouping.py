@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.model_selection._validation import _fit_and_score
+from sklearn.model_selection._validation import _fit_and_score, _safe_split
 from sklearn.utils.validation import _check_method_params
 
 from keraslab.errors import KeraslabValueError
@@ -121,7 +121,7 @@ def member_bytes(member: Member) -> int:
             activations += int(np.prod([d or 1 for d in layer.output.shape[1:]]))
         except (AttributeError, ValueError, TypeError):
             activations += 0
-    data = member.x.nbytes + member.y.nbytes
+    data = (0 if member.x is None else member.x.nbytes) + member.y.nbytes
     # state, new state, gradients and optimizer temporaries; activations forward and backward.
     return 4 * state + 3 * activations * 4 * member.batch_size + 2 * data
 
@@ -224,13 +224,20 @@ def _prepare(task: Task, fallback: list[Task]) -> Member | None:
     return None
 
 
+def _scatter(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Per-row values of a member placed at their positions in X (other rows zero, never visited)."""
+    out = np.zeros((n,) + values.shape[1:], dtype=values.dtype)
+    out[rows] = values
+    return out
+
+
 def _train(group: list[tuple[Member, Task]]):
     """Train a group as one program; returns (result, wall seconds)."""
     from keraslab.search.vectorized.program import GroupData, train_group  # imports JAX
 
     members = [m for m, _ in group]
     k = len(members)
-    n_max = max(m.x.shape[0] for m in members)
+    n_max = max(m.n_rows for m in members)
 
     def padded(arrays):
         out = np.zeros((k, n_max) + arrays[0].shape[1:], dtype=arrays[0].dtype)
@@ -239,9 +246,23 @@ def _train(group: list[tuple[Member, Task]]):
         return out
 
     weighted = members[0].sample_weight is not None
-    data = GroupData(x=padded([m.x for m in members]), y=padded([m.y for m in members]),
-                     sample_weight=padded([m.sample_weight for m in members]) if weighted else None,
-                     orders=[m.orders for m in members], x_shared=False)
+    X = group[0][1][2]
+    shared = all(m.rows is not None for m in members) and all(t[2] is X for _, t in group)
+    n_max = max(n_max, len(X) if shared else 0)
+    if shared:  # one copy of X; each member's epoch order becomes positions in X
+        x, orders = X, [[m.rows[o] for o in m.orders] for m in members]
+        ys = [_scatter(m.y, m.rows, len(X)) for m in members]
+        ws = [_scatter(m.sample_weight, m.rows, len(X)) for m in members] if weighted else None
+    else:
+        x, orders = padded([m.x for m in members]), [m.orders for m in members]
+        ys = [m.y for m in members]
+        ws = [m.sample_weight for m in members] if weighted else None
+    data = GroupData(x=x, y=padded(ys), sample_weight=padded(ws) if weighted else None,
+                     orders=orders, x_shared=shared)
+    for m in members:
+        m.x = None  # the member's copy is no longer needed
+    logger.debug("Group of %d: %s X, %.0f MB of inputs", k, "one shared" if shared else "per-member",
+                 np.asarray(data.x).nbytes / 2**20)
     start = time.time()
     result = train_group([m.model for m in members], data, epochs=members[0].epochs,
                          batch_size=members[0].batch_size)
@@ -269,4 +290,5 @@ def _train_and_score(group: list[tuple[Member, Task]], fallback: list[Task]) -> 
         X, train, test = task[2], task[4], task[5]
         sp = kwargs.get("score_params") or {}
         params = (_check_method_params(X, params=sp, indices=test), _check_method_params(X, params=sp, indices=train))
-        yield task[0], score_member(member, fit_time, kwargs, params)
+        yield task[0], score_member(member, fit_time, kwargs, params,
+                                    lambda: _safe_split(member.estimator, X, task[3], train))

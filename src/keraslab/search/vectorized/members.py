@@ -102,10 +102,11 @@ class Member:
     estimator: Any
     wrapper: Any
     model: Any
-    x: np.ndarray
+    x: np.ndarray | None  # the model's training inputs; None when ``rows`` index X instead
+    n_rows: int
     y: np.ndarray
     sample_weight: np.ndarray | None
-    rows: np.ndarray | None
+    rows: np.ndarray | None  # positions of the training rows in X, when the model trains on X itself
     orders: list[np.ndarray]
     epochs: int
     batch_size: int
@@ -113,8 +114,6 @@ class Member:
     prep_time: float
     x_test: Any
     y_test: Any
-    x_train: Any
-    y_train: Any
 
 
 def final_wrapper(estimator: Any) -> tuple[Any, list]:
@@ -231,10 +230,18 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
     if reason:
         raise Ineligible(reason)
     epochs, batch_size, shuffle, orders = call.epochs, call.batch_size, call.shuffle, call.orders
+    # Without preprocessing the model sees rows of X itself: the group can share one copy of X
+    # and index it with these rows instead of stacking a copy per member.
+    active_steps = [st for st in steps if st is not None and not (isinstance(st, str) and st == "passthrough")]
+    rows = None
+    if not active_steps and isinstance(X, np.ndarray) and X.dtype == xw.dtype and X.shape[1:] == xw.shape[1:]:
+        rows = np.asarray(train)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
     data_batch = (xw[:1], y_enc[:1]) + ((weights[:1],) if weights is not None else ())
     model._symbolic_build(data_batch=data_batch)  # builds the optimizer and the compiled metrics
     key = architecture_key(model, xw, y_enc, weights is not None, epochs, batch_size, bool(shuffle))
-    return Member(index=index, estimator=estimator, wrapper=wrapper, model=model, x=xw, y=y_enc,
-                  sample_weight=weights, rows=None, orders=orders, epochs=epochs, batch_size=batch_size,
-                  key=key, prep_time=time.time() - start, x_test=X_test, y_test=y_test,
-                  x_train=X_train, y_train=y_train)
+    return Member(index=index, estimator=estimator, wrapper=wrapper, model=model,
+                  x=xw if rows is None else None, n_rows=xw.shape[0], y=y_enc,
+                  sample_weight=weights, rows=rows, orders=orders, epochs=epochs, batch_size=batch_size,
+                  key=key, prep_time=time.time() - start, x_test=X_test, y_test=y_test)
