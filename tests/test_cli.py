@@ -98,6 +98,43 @@ def test_user_errors_exit_2_with_one_line(tmp_path, spec_file, capsys, argv, mes
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+GRID_SPEC = """\
+[data]
+dataset = "digits"
+layout = "flat"
+subset = 200
+
+[model]
+build = "keraslab.zoo.dense:make_model"
+number_of_layers = 1
+
+[train]
+epochs = 1
+batch_size = 64
+
+[explore]
+kind = "grid"
+folds = 2
+
+[explore.params]
+"model.neurons_per_layer" = [4, 8]
+"""
+
+
+def test_a_rerun_resumes_other_settings_exit_2_and_restart_starts_afresh(tmp_path, capsys):
+    spec, store = tmp_path / "grid.toml", str(tmp_path / "runs.sqlite")
+    spec.write_text(GRID_SPEC)
+    assert main(["run", str(spec), "--store", store, "--quiet"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "fits: 4 computed, 0 resumed of 4"
+    assert main(["run", str(spec), "--store", store, "--quiet"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "fits: 0 computed, 4 resumed of 4"
+    assert main(["run", str(spec), "--store", store, "--quiet", "--set", "train.batch_size=32"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "train.batch_size: 64 there, 32 here" in err and "--restart" in err
+    assert main(["run", str(spec), "--store", store, "--quiet", "--set", "train.batch_size=32", "--restart"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "fits: 4 computed, 0 resumed of 4"
+
+
 def test_debug_shows_the_exception(capsys):
     with pytest.raises(SpecError):
         main(["--debug", "run", "b3-32-pooling"])
@@ -122,7 +159,7 @@ def test_demo_specs_are_valid_and_cover_the_loop():
     from keraslab.demo import demo_specs
 
     specs = demo_specs()
-    assert [s.kind for s in specs] == ["train", "sweep", "cv", "grid"]
+    assert [s.kind for s in specs] == ["train", "sweep", "cv", "multires"]
     assert all(s.data.dataset == "digits" for s in specs)
     assert specs[2].explore.scaler == "minmax" and specs[2].explore.folds == 5
     assert [s.train.epochs for s in demo_specs(["train.epochs=1"])] == [1, 1, 1, 1]
@@ -137,9 +174,10 @@ def test_demo_writes_a_report(tmp_path, capsys):
     report = tmp_path / "demo" / "demo-report.html"
     assert out.strip().endswith(f"report: {report}")
     text = report.read_text()
-    for name in ("demo-1-baseline", "demo-2-batch-size", "demo-3-cv", "demo-4-grid"):
+    for name in ("demo-1-baseline", "demo-2-batch-size", "demo-3-cv", "demo-4-coarse-to-fine"):
         assert f">{name}<" in text
-    assert text.count("<img src=\"data:image/png;base64,") == 1 + 3 + 1 + 2
+    # the coarse-to-fine search: scores, space, rounds and zoom path
+    assert text.count("<img src=\"data:image/png;base64,") == 1 + 3 + 1 + 4
 
 
 def test_the_console_entry_point_runs_as_a_process():

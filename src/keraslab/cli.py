@@ -70,6 +70,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--restart", action="store_true",
                    help="discard the fits an earlier run of this experiment left in its journal and start afresh "
                         "(without it, CV and searches resume where they stopped)")
+    p.add_argument("--mlflow", default=None, metavar="URI",
+                   help="also record the run in MLflow, e.g. sqlite:///mlflow.db (needs keraslab[mlflow])")
     _add_store_option(p)
     p.set_defaults(func=_cmd_run)
 
@@ -82,7 +84,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.experiment, args.overrides)
     with ResultStore(args.store) as store:
-        result = run(spec, store=store, progress=not args.quiet, restart=args.restart)
+        result = run(spec, store=store, progress=not args.quiet, restart=args.restart, mlflow=args.mlflow)
         print(result.describe())
         if args.report is not None:
             print(f"report: {write_report(store, args.report, run_ids=[result.run_id], title=spec.title)}")

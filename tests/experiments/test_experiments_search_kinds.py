@@ -145,3 +145,37 @@ def test_optuna_study_runs_and_continues_next_to_the_store(store):
     assert complete and all(4 <= c.params["model.neurons_per_layer"] <= 16 for c in complete)
     more = run(spec.with_overrides(["explore.n_trials=3"]), store=store, progress=False)
     assert more.summary["fits"]["resumed"] == 4 and more.summary["fits"]["computed"] == 2
+
+
+def test_a_search_is_recorded_in_mlflow_with_a_child_run_per_candidate(store, tmp_path):
+    mlflow = pytest.importorskip("mlflow")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = run(_spec(GRID, name="mlflow-grid"), store=store, progress=False, mlflow=uri)
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    parent = client.get_run(result.summary["mlflow_run_id"])
+    assert parent.info.status == "FINISHED" and parent.data.params["train.epochs"] == "1"
+    assert parent.data.metrics["best_score"] == pytest.approx(result.summary["best_score"])
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id, "figures")}
+    assert artifacts == {f"figures/{name}.png" for name in result.figures}
+    experiment = client.get_experiment_by_name("mlflow-grid")
+    children = client.search_runs([experiment.experiment_id],
+                                  f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    assert len(children) == 2
+    means = sorted(c.data.metrics["mean_score"] for c in children)
+    assert means == pytest.approx(sorted(c.mean for c in result.candidates))
+    child = children[0]
+    folds = client.get_metric_history(child.info.run_id, "fold_score")
+    assert [m.step for m in folds] == [1, 2]
+
+
+def test_a_training_sends_its_epochs_to_mlflow(store, tmp_path):
+    mlflow = pytest.importorskip("mlflow")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    spec = spec_from_dict({"experiment": {"mlflow": uri}, "data": {**DIGITS, "validation_split": 0.25},
+                           "model": {**MODEL, "number_of_layers": 1, "neurons_per_layer": 8},
+                           "train": {"epochs": 2, "batch_size": 64}}, name="mlflow-train")
+    result = run(spec, store=store, progress=False)
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    history = client.get_metric_history(result.summary["mlflow_run_id"], "val_loss")
+    assert [m.step for m in history] == [1, 2]
+    assert [m.value for m in history] == pytest.approx(result.fits[0].history["val_loss"])

@@ -96,6 +96,7 @@ def run(
     progress: bool = True,
     stream: TextIO | None = None,
     restart: bool = False,
+    mlflow: str | None = None,
 ) -> RunResult:
     """Run one experiment and record it.
 
@@ -115,6 +116,10 @@ def run(
         from it when the same spec, overrides and data run again; ``restart=True``
         discards it first. A journal of other settings raises
         :class:`~keraslab.experiments.searching.JournalConflict` unless restarting.
+    mlflow : str, optional
+        An MLflow tracking URI (default: ``[experiment] mlflow`` of the spec, if set):
+        the run is also written there when it closes (see
+        :mod:`keraslab.experiments.mlflow_sink`).
 
     Returns
     -------
@@ -124,6 +129,15 @@ def run(
     """
     import keras
 
+    tracking = mlflow or spec.raw.get("experiment", {}).get("mlflow") or None
+    if tracking:
+        import importlib.util
+
+        if importlib.util.find_spec("mlflow") is None:
+            from keraslab.errors import KeraslabValueError
+
+            raise KeraslabValueError('MLflow tracking needs MLflow: pip install "keraslab[mlflow]". '
+                                     f"Received: mlflow={tracking!r}")
     owns_store = not isinstance(store, ResultStore)
     db = store if isinstance(store, ResultStore) else ResultStore(store)
     db.save_experiment(spec.name, title=spec.title, figures=spec.figures, reference=spec.reference)
@@ -150,6 +164,10 @@ def run(
             db.add_figure(run_id, name, path)
         result.seconds = time.perf_counter() - start
         db.finish_run(run_id, result.status, summary=result.summary)
+        if tracking:
+            from keraslab.experiments.mlflow_sink import log_run_to_mlflow
+
+            result.summary["mlflow_run_id"] = log_run_to_mlflow(db, run_id, tracking)
         return result
     except BaseException as exc:
         result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"

@@ -106,6 +106,7 @@ _EXPERIMENT = {
     "title": _Field("str", ""),
     "figures": _Field("list", []),
     "description": _Field("str", ""),
+    "mlflow": _Field("str", ""),  # an MLflow tracking URI, e.g. "sqlite:///mlflow.db" (keraslab[mlflow])
 }
 _DATA = {
     "dataset": _Field("str", "mnist", DATASETS),

@@ -1,0 +1,116 @@
+"""Copy a finished, failed or interrupted run from the result store to MLflow.
+
+The store is the record; MLflow is an optional second home for it (``pip install
+"keraslab[mlflow]"``), asked for with ``keraslab run ... --mlflow URI`` or
+``[experiment] mlflow = "sqlite:///mlflow.db"``. One MLflow run per keraslab run
+(experiment = the spec's name) with
+
+* parameters: the spec's effective settings (``train.epochs``, ``model.*``...) and overrides;
+* metrics: every epoch of every training (``step`` = epoch, one series per fit label
+  when there are several), and the final numbers (``best_score``, ``mean_score``...);
+* tags: status, backend, dataset fingerprint, keraslab run id, versions;
+* artifacts: the run's figures and its effective spec (``spec.toml``);
+* one nested child run per search candidate: its parameters, fold scores and mean.
+
+It is written when the run closes, from what the store holds, so what MLflow shows is
+exactly what ``keraslab runs`` and the report show. MLflow is imported only here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from keraslab.errors import KeraslabValueError
+from keraslab.store import ResultStore
+
+__all__ = ["log_run_to_mlflow"]
+
+
+def _metric_name(text: str) -> str:
+    # MLflow names allow letters, digits, _ - . / and spaces; labels such as "batch_size=8" do not fit.
+    return re.sub(r"[^\w\-./ ]", "_", text)
+
+
+def _flat(prefix: str, value: Any, out: dict[str, str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flat(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = str(value)[:500]
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def log_run_to_mlflow(store: ResultStore, run_id: int, tracking_uri: str) -> str:
+    """Write keraslab run ``run_id`` to the MLflow tracking server at ``tracking_uri``.
+
+    Returns
+    -------
+    str
+        The MLflow run id of the parent run.
+
+    Raises
+    ------
+    KeraslabValueError
+        MLflow is not installed.
+    """
+    try:
+        import mlflow
+    except ImportError:
+        raise KeraslabValueError('--mlflow needs MLflow: pip install "keraslab[mlflow]". '
+                                 f"Received: mlflow={tracking_uri!r}") from None
+    from keraslab.experiments.tomlio import tomllib
+
+    record = store.run(run_id)
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name(record.experiment)
+    experiment_id = experiment.experiment_id if experiment else client.create_experiment(record.experiment)
+    tags = {"keraslab.run_id": str(run_id), "keraslab.status": record.status, "keraslab.kind": record.kind,
+            "keraslab.backend": record.backend, "keraslab.dataset_fingerprint": record.dataset_fingerprint,
+            **{f"version.{k}": v for k, v in record.versions.items()}}
+    parent = client.create_run(experiment_id, run_name=f"{record.experiment} #{run_id}", tags=tags).info.run_id
+    params: dict[str, str] = {}
+    raw = tomllib.loads(record.spec)
+    _flat("", {k: v for k, v in raw.items() if k not in ("experiment", "reference")}, params)
+    params["overrides"] = " ".join(record.parameters.get("overrides", [])) or "-"
+    for key, value in sorted(params.items()):
+        client.log_param(parent, key, value)
+    several = len(record.fits) > 1 and record.kind in ("sweep", "train")
+    for fit in record.fits if record.kind in ("train", "sweep") else []:
+        for name, values in fit.history.items():
+            metric = _metric_name(f"{fit.label}/{name}" if several else name)
+            for epoch, value in enumerate(values, start=1):
+                if _finite(value):
+                    client.log_metric(parent, metric, float(value), step=epoch)
+    for key in ("best_score", "mean_score", "std_score"):
+        if _finite(record.summary.get(key)):
+            client.log_metric(parent, key, float(record.summary[key]))
+    for figure in record.figures:
+        path = Path(figure.path)
+        path = path if path.is_absolute() else store.folder / path
+        if path.is_file():
+            client.log_artifact(parent, str(path), artifact_path="figures")
+    client.log_text(parent, record.spec, "spec.toml")
+    folds: dict[int, list] = {}
+    for fold in record.folds:
+        folds.setdefault(fold.candidate, []).append(fold)
+    if record.kind != "cv":
+        for candidate in record.candidates:
+            child = client.create_run(experiment_id, run_name=f"candidate {candidate.idx}",
+                                      tags={"mlflow.parentRunId": parent, "keraslab.status": candidate.status})
+            for key, value in candidate.params.items():
+                client.log_param(child.info.run_id, key, str(value))
+            for fold in folds.get(candidate.idx, []):
+                if _finite(fold.score):
+                    client.log_metric(child.info.run_id, "fold_score", float(fold.score), step=fold.fold)
+            if _finite(candidate.mean_score):
+                client.log_metric(child.info.run_id, "mean_score", float(candidate.mean_score))
+            client.set_terminated(child.info.run_id, "FINISHED" if candidate.status == "finished" else "FAILED")
+    status = {"finished": "FINISHED", "interrupted": "KILLED"}.get(record.status, "FAILED")
+    client.set_terminated(parent, status)
+    return parent
