@@ -248,20 +248,22 @@ def _train(group: list[tuple[Member, Task]]):
     weighted = members[0].sample_weight is not None
     X = group[0][1][2]
     shared = all(m.rows is not None for m in members) and all(t[2] is X for _, t in group)
-    n_max = max(n_max, len(X) if shared else 0)
     if shared:  # one copy of X; each member's epoch order becomes positions in X
-        x, orders = X, [[m.rows[o] for o in m.orders] for m in members]
+        n_max = max(n_max, len(X))
+        x, orders, offsets = X, [[m.rows[o] for o in m.orders] for m in members], np.zeros(k, dtype=np.int64)
         ys = [_scatter(m.y, m.rows, len(X)) for m in members]
         ws = [_scatter(m.sample_weight, m.rows, len(X)) for m in members] if weighted else None
-    else:
-        x, orders = padded([m.x for m in members]), [m.orders for m in members]
+    else:  # the members' own inputs, one after another
+        x = np.concatenate([m.x for m in members])
+        offsets = np.cumsum([0] + [m.n_rows for m in members[:-1]])
+        orders = [m.orders for m in members]
         ys = [m.y for m in members]
         ws = [m.sample_weight for m in members] if weighted else None
     data = GroupData(x=x, y=padded(ys), sample_weight=padded(ws) if weighted else None,
-                     orders=orders, x_shared=shared)
+                     orders=orders, x_offsets=offsets)
     for m in members:
         m.x = None  # the member's copy is no longer needed
-    logger.debug("Group of %d: %s X, %.0f MB of inputs", k, "one shared" if shared else "per-member",
+    logger.debug("Group of %d: %s, %.0f MB of inputs", k, "one shared X" if shared else "per-member inputs",
                  np.asarray(data.x).nbytes / 2**20)
     start = time.time()
     result = train_group([m.model for m in members], data, epochs=members[0].epochs,
