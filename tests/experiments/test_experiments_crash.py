@@ -99,13 +99,13 @@ GRID_SPEC = """\
 [data]
 dataset = "digits"
 layout = "flat"
-subset = 300
+subset = 200
 
 [model]
 build = "keraslab.zoo.dense:make_model"
 
 [train]
-epochs = 4
+epochs = 2
 batch_size = 32
 
 [explore]
