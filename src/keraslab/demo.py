@@ -57,16 +57,16 @@ DEMO_SPECS: dict[str, dict[str, Any]] = {
     "demo-4-coarse-to-fine": {
         "experiment": {"title": "Coarse-to-fine search: layers x neurons",
                        "description": "MultiResolutionSearchCV, 3 folds, MinMaxScaler pipeline: a 2 x 2 grid over "
-                                      "1-3 layers and 8-64 neurons, then finer grids around the best, moving "
-                                      "outward (up to 256 neurons) when the best sits on an edge (cf. B3-16..B3-19 "
+                                      "1-3 layers and 8-64 neurons, then a finer grid around the best, moving "
+                                      "outward (up to 128 neurons) when the best sits on an edge (cf. B3-16..B3-19 "
                                       "and the chapter's grids 1-3)."},
         "data": {"dataset": "digits", "layout": "flat", "scaling": "none"},
         "model": {"build": "keraslab.zoo.dense:make_model", "dropout_ratio": 0.2},
         "train": {"epochs": 10, "batch_size": 32},
         "explore": {"kind": "multires", "folds": 3, "shuffle": False, "scaler": "minmax", "resolution": 2,
-                    "rounds": 3, "keep": "best",
+                    "rounds": 2, "keep": "best",  # two rounds keep the demo under 2 minutes on 2 cores
                     "params": {"model.number_of_layers": {"int": [1, 3]},
-                               "model.neurons_per_layer": {"int": [8, 64], "log": True, "bounds": [4, 256]}}},
+                               "model.neurons_per_layer": {"int": [8, 64], "log": True, "bounds": [4, 128]}}},
     },
 }
 
