@@ -274,6 +274,18 @@ def _train(group: list[tuple[Member, Task]]):
     return result, wall
 
 
+def _share_predict_function(template: Any, model: Any) -> None:
+    """Let ``model`` predict with the template's compiled predict step.
+
+    Keras' JAX predict function is pure in the state it is given (the caller's own
+    variable values), so same-architecture members can share it: one compilation
+    instead of one per member (measured: 20 compilations, 2.9 s, for 10 folds).
+    """
+    shared = getattr(template, "predict_function", None)
+    if model is not template and shared is not None and getattr(model, "predict_function", None) is None:
+        model.predict_function = shared
+
+
 def _train_and_score(group: list[tuple[Member, Task]], fallback: list[Task]) -> Iterator[tuple[int, dict]]:
     try:
         result, wall = _train(group)
@@ -282,8 +294,10 @@ def _train_and_score(group: list[tuple[Member, Task]], fallback: list[Task]) -> 
         fallback.extend(task for _, task in group)
         return
     k = len(group)
+    template = group[0][0].model
     for i, (member, task) in enumerate(group):
         kwargs = dict(task[7], parameters=task[6])  # _fit_and_score returns the parameters it set
+        _share_predict_function(template, member.model)
         fit_time = member.prep_time + wall / k
         adopt(member, result.state, i, result.history[i])
         if result.diverged_at[i] is not None:
