@@ -185,7 +185,26 @@ def run_fits(tasks: Iterable[Task], setting: Any = "auto",
         yield from sequential(fallback)
 
 
+def _likely_group(task: Task) -> str:
+    """Tasks whose parameters differ only in seeds and learning rates probably share a program.
+
+    Preparing a member builds its model and holds its data, so members are prepared one
+    likely group at a time (e.g. one grid candidate's folds), not the whole search at once.
+    """
+    params = task[6] or {}
+    return repr(sorted((k, repr(v)) for k, v in params.items()
+                       if not k.endswith(("random_state", "learning_rate"))))
+
+
 def _run_eligible(tasks: list[Task], limit: int | None, fallback: list[Task]) -> Iterator[tuple[int, dict]]:
+    buckets: dict[str, list[Task]] = defaultdict(list)
+    for task in tasks:
+        buckets[_likely_group(task)].append(task)
+    for bucket in buckets.values():
+        yield from _run_bucket(bucket, limit, fallback)
+
+
+def _run_bucket(tasks: list[Task], limit: int | None, fallback: list[Task]) -> Iterator[tuple[int, dict]]:
     pending = list(tasks)
     while pending:
         first = pending[0]
