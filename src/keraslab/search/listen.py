@@ -29,6 +29,7 @@ Examples
 >>> import numpy as np
 >>> from sklearn.linear_model import Ridge
 >>> from keraslab.search import JournaledGridSearchCV
+>>> from keraslab.search.listen import listening
 >>> X, y = np.random.default_rng(0).normal(size=(30, 2)), np.arange(30.0)
 >>> counter = Count()
 >>> with listening(counter):
