@@ -24,9 +24,23 @@ import keras
 from keraslab.errors import KeraslabValueError
 
 
+def _variables(model: keras.Model) -> list:
+    """Every variable Keras' JAX loops detach: the model's, its optimizer's and its metrics'."""
+    found, seen = [], set()
+    optimizer = getattr(model, "optimizer", None)
+    groups = (model.variables, getattr(optimizer, "variables", []) if optimizer is not None else [],
+              getattr(model, "metrics_variables", []))
+    for variable in (v for group in groups for v in group):
+        if id(variable) not in seen:
+            seen.add(id(variable))
+            found.append(variable)
+    return found
+
+
 def _values(model: keras.Model) -> list:
     # Donated buffers are deleted by the next step, so a reference is not enough: copy.
-    return [None if v._value is None else keras.ops.copy(v._value) for v in model.variables]
+    # Pairs, not positions: a first fit creates the optimizer's variables after this copy.
+    return [(v, None if v._value is None else keras.ops.copy(v._value)) for v in _variables(model)]
 
 
 @contextlib.contextmanager
@@ -63,7 +77,7 @@ def restore(model: keras.Model, saved: list) -> None:
             model.jax_state_sync()
     model._jax_state = None
     model._jax_state_synced = True
-    for variable, value in zip(model.variables, saved):
+    for variable, value in saved:
         if variable._value is None and value is not None:
             variable._value = value
 
@@ -71,7 +85,7 @@ def restore(model: keras.Model, saved: list) -> None:
 def rollback(model: keras.Model, saved: list) -> None:
     """Put every variable back to ``saved`` (a failed warm fit keeps the weights it started from)."""
     restore(model, saved)
-    for variable, value in zip(model.variables, saved):
+    for variable, value in saved:
         if value is not None:
             variable.assign(value)
 
