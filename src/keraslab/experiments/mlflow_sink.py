@@ -46,6 +46,13 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _artifact_root(tracking_uri: str) -> str | None:
+    """Artifacts next to an SQLite tracking file, not in ``./mlruns`` of whatever folder the run started in."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None  # a server or file store has its own artifact root
+    return (Path(tracking_uri[len("sqlite:///"):]).resolve().parent / "mlartifacts").as_uri()
+
+
 def log_run_to_mlflow(store: ResultStore, run_id: int, tracking_uri: str) -> str:
     """Write keraslab run ``run_id`` to the MLflow tracking server at ``tracking_uri``.
 
@@ -69,7 +76,10 @@ def log_run_to_mlflow(store: ResultStore, run_id: int, tracking_uri: str) -> str
     record = store.run(run_id)
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
     experiment = client.get_experiment_by_name(record.experiment)
-    experiment_id = experiment.experiment_id if experiment else client.create_experiment(record.experiment)
+    if experiment:
+        experiment_id = experiment.experiment_id
+    else:
+        experiment_id = client.create_experiment(record.experiment, artifact_location=_artifact_root(tracking_uri))
     tags = {"keraslab.run_id": str(run_id), "keraslab.status": record.status, "keraslab.kind": record.kind,
             "keraslab.backend": record.backend, "keraslab.dataset_fingerprint": record.dataset_fingerprint,
             **{f"version.{k}": v for k, v in record.versions.items()}}
