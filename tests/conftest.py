@@ -14,6 +14,9 @@ import pytest
 # test_text.py); helpers shared by tests live here and are imported by name.
 sys.path.insert(0, str(Path(__file__).parent))
 
+if os.environ.get("KERASLAB_TEST_NO_CACHE") == "1":  # no cache at all, not even keraslab's default folder
+    os.environ["KERASLAB_COMPILATION_CACHE"] = "0"
+
 import keraslab  # noqa: F401  (chooses the backend before anything imports keras)
 import keras
 
