@@ -39,6 +39,7 @@ from typing import Any, Callable, Iterable, Mapping
 from keraslab._routing import DATA_DERIVED
 from keraslab.errors import KeraslabValueError
 
+from keraslab.experiments.explore_checks import check_explore
 from keraslab.experiments.tomlio import dumps_toml, line_of, tomllib
 
 __all__ = [
@@ -59,8 +60,6 @@ __all__ = [
 DATASETS = ("mnist", "fashion_mnist", "digits", "shapes", "sines", "upsloping_sines")
 #: Explore kinds that run through keraslab.search (journaled, resumable); "sweep" trains once per value.
 SEARCH_KINDS = ("cv", "grid", "random", "multires", "halving", "optuna")
-#: Kinds whose [explore.params] may hold numeric ranges ({ int = [1, 4] }), not only lists.
-SPACE_KINDS = ("multires", "halving", "optuna")
 #: Numbers the chapter reports that a run can be compared with; ``note`` is free text.
 REFERENCE_KEYS = (
     "loss", "acc", "val_loss", "val_acc", "epoch_seconds", "mean_score", "fold_scores",
@@ -523,7 +522,7 @@ def _validate(raw: dict[str, Any], *, source: str | None, text: str | None, over
     explore = None
     if raw.get("explore") is not None:
         values = c.fields(raw.get("explore"), "explore", _EXPLORE)
-        _check_explore(c, values, func, model_params)
+        check_explore(c, values, func, model_params)
         explore = ExploreSpec(**values)
     reference = c.table(raw.get("reference"), "reference")
     for key, value in reference.items():
@@ -592,77 +591,3 @@ def _check_build_params(c: _Checker, func: Callable[..., Any], build: str, param
             raise c.fail(
                 f"{build} has no parameter {key!r}.{hint} It accepts: {', '.join(accepted)}.", "model", key
             )
-
-
-def _check_explore(c: _Checker, e: dict[str, Any], func: Callable[..., Any], params: Mapping[str, Any]) -> None:
-    kind = e["kind"]
-    if kind == "sweep":
-        if not e["parameter"] or "." not in e["parameter"]:
-            raise c.fail("A sweep names the parameter it changes, e.g. parameter = \"train.batch_size\". "
-                         f"Received: parameter={e['parameter']!r}", "explore", "parameter")
-        if not e["values"]:
-            raise c.fail("A sweep needs a non-empty list of values. Received: values=[]", "explore", "values")
-        table = e["parameter"].split(".", 1)[0]
-        if table not in ("data", "model", "train"):
-            raise c.fail("A sweep changes a data, model or train setting. "
-                         f"Received: parameter={e['parameter']!r}", "explore", "parameter")
-        missing = [v for v in e["curves"] if v not in e["values"]]
-        if missing:
-            raise c.fail(f"explore.curves must be a subset of explore.values. Received: curves={e['curves']!r}",
-                         "explore", "curves")
-    if kind in SPACE_KINDS:
-        _check_space_kind(c, e)
-    if kind in ("grid", "random") + SPACE_KINDS:
-        if not e["params"]:
-            raise c.fail(f"A {kind} search needs [explore.params], e.g. \"model.number_of_layers\" = [2, 3, 4].",
-                         "explore", "params")
-        accepted = set(inspect.signature(func).parameters) if callable(func) else set()
-        for key, values in e["params"].items():
-            table, _, name = key.partition(".")
-            if table not in ("model", "train") or not name:
-                raise c.fail("Search parameters are written \"model.<build parameter>\" or \"train.<epochs|batch_size|"
-                             f"optimizer|learning_rate>\". Received: {key!r}", "explore.params", key)
-            if table == "model" and accepted and name not in accepted:
-                raise c.fail(f"{key} is not a parameter of the build function. Received: {key!r}",
-                             "explore.params", key)
-            if table == "train" and name not in ("epochs", "batch_size", "optimizer", "learning_rate"):
-                raise c.fail(f"Only train.epochs, batch_size, optimizer and learning_rate can be searched. "
-                             f"Received: {key!r}", "explore.params", key)
-            if kind in SPACE_KINDS:
-                _check_dimension(c, key, values)
-            elif not isinstance(values, list) or not values:
-                raise c.fail(f"explore.params {key} must be a non-empty list of values. Received: {values!r}",
-                             "explore.params", key)
-    if e["backend"] == "dask" and not e["dask_scheduler"]:
-        raise c.fail('backend = "dask" needs dask_scheduler = "tcp://host:8786" (a running scheduler). '
-                     "Received: dask_scheduler=''", "explore", "backend")
-
-
-def _check_dimension(c: _Checker, key: str, value: Any) -> None:
-    from keraslab.experiments.spaces import dimension_from_toml
-
-    try:
-        dimension_from_toml(value)
-    except KeraslabValueError as exc:
-        raise c.fail(f"explore.params {key}: {exc}", "explore.params", key) from None
-
-
-def _check_space_kind(c: _Checker, e: dict[str, Any]) -> None:
-    """Settings of the coarse-to-fine, halving and Optuna kinds that each key's own check cannot see."""
-    if e["kind"] == "optuna" and e["scaler"] != "none":
-        raise c.fail('kind = "optuna" prunes per epoch through partial_fit, which a scaler pipeline does not offer; '
-                     f'scale in [data] (scaling = "minmax") instead. Received: scaler={e["scaler"]!r}',
-                     "explore", "scaler")
-    if e["subsets"]:
-        from keraslab.search.subsets import check_fractions
-
-        if not all(isinstance(f, (int, float)) and not isinstance(f, bool) for f in e["subsets"]):
-            raise c.fail(f"explore.subsets must be fractions such as [0.1, 0.3, 1.0]. Received: subsets={e['subsets']!r}",
-                         "explore", "subsets")
-        try:
-            check_fractions([float(f) for f in e["subsets"]])
-        except ValueError as exc:
-            raise c.fail(f"explore.{exc}", "explore", "subsets") from None
-        if e["rounds"] < len(e["subsets"]):
-            raise c.fail(f"explore.rounds must be at least the number of subsets ({len(e['subsets'])}). "
-                         f"Received: rounds={e['rounds']}", "explore", "rounds")
