@@ -1,4 +1,4 @@
-"""The keraslab command, called through main(argv) and once as a real process."""
+"""The keraslab command, called through click's CliRunner, main(argv) and once as a real process."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 
-from keraslab.cli import main
+from keraslab.cli import cli, main
 from keraslab.experiments import SpecError
+
+
+def invoke(argv):
+    """Run ``keraslab argv`` in-process; the result has ``exit_code``, ``stdout`` and ``stderr``."""
+    return CliRunner().invoke(cli, [str(a) for a in argv])
 
 SPEC = """\
 [experiment]
@@ -41,44 +47,56 @@ def spec_file(tmp_path):
     return path
 
 
-def test_list_shows_the_catalogue(capsys):
-    assert main(["list"]) == 0
-    out = capsys.readouterr().out
+def test_list_shows_the_catalogue():
+    result = invoke(["list"])
+    assert result.exit_code == 0
+    out = result.stdout
     assert "b3-32-pooling-cnn" in out and "Pooling CNN" in out and "(Figs B3-31, B3-32)" in out
     assert "experiments · run one with: keraslab run NAME" in out
 
 
-def test_help_has_examples(capsys):
+def test_help_has_examples():
+    result = invoke(["--help"])
+    assert result.exit_code == 0
+    assert "examples:" in result.stdout and "keraslab run b3-32-pooling-cnn --set train.epochs=5" in result.stdout
+    for command in ("demo", "generate", "list", "migrate", "report", "run", "runs"):
+        assert f"  {command} " in result.stdout
+    result = invoke([])  # no command: help, and a user-error exit code
+    assert result.exit_code == 2 and "examples:" in result.stdout
+
+
+def test_main_returns_exit_codes_and_usage_errors_exit_like_argparse(capsys):
+    assert main(["list"]) == 0
+    assert main(["run", "no-such-experiment"]) == 2
+    assert capsys.readouterr().err.startswith("keraslab: error: No experiment of this name")
     with pytest.raises(SystemExit) as info:
-        main(["--help"])
-    assert info.value.code == 0
-    out = capsys.readouterr().out
-    assert "examples:" in out and "keraslab run b3-32-pooling-cnn --set train.epochs=5" in out
-    assert main([]) == 2  # no command: help, and a user-error exit code
+        main(["run", "--no-such-option"])
+    assert info.value.code == 2 and "No such option" in capsys.readouterr().err
 
 
-def test_run_runs_report_round_trip(tmp_path, spec_file, capsys):
+def test_run_runs_report_round_trip(tmp_path, spec_file):
     store = tmp_path / "store" / "runs.sqlite"
-    code = main(["run", str(spec_file), "--set", "train.epochs=2", "--store", str(store), "--quiet",
-                 "--report", str(tmp_path / "one.html")])
-    out = capsys.readouterr().out
-    assert code == 0
+    result = invoke(["run", spec_file, "--set", "train.epochs=2", "--store", store, "--quiet",
+                     "--report", tmp_path / "one.html"])
+    out = result.stdout
+    assert result.exit_code == 0
     assert "tiny · cli tiny · run 1 · finished" in out
     assert "Epoch 2/2 - " in out and "val_acc: chapter: 0.9000 · this run: " in out
     assert (tmp_path / "one.html").is_file() and f"store: {store} (run 1)" in out
 
-    assert main(["runs", "--store", str(store)]) == 0
-    listing = capsys.readouterr().out
+    result = invoke(["runs", "--store", store])
+    assert result.exit_code == 0
+    listing = result.stdout
     assert "finished" in listing and "tiny" in listing and "Epoch 2/2" in listing and "1 run(s)" in listing
 
-    assert main(["report", "--store", str(store), "--out", str(tmp_path / "all.html")]) == 0
-    assert capsys.readouterr().out.strip() == str(tmp_path / "all.html")
+    result = invoke(["report", "--store", store, "--out", tmp_path / "all.html"])
+    assert result.exit_code == 0 and result.stdout.strip() == str(tmp_path / "all.html")
     assert "cli tiny" in (tmp_path / "all.html").read_text()
 
 
-def test_empty_store_says_how_to_start(tmp_path, capsys):
-    assert main(["runs", "--store", str(tmp_path / "runs.sqlite")]) == 0
-    assert "No runs in" in capsys.readouterr().out
+def test_empty_store_says_how_to_start(tmp_path):
+    result = invoke(["runs", "--store", tmp_path / "runs.sqlite"])
+    assert result.exit_code == 0 and "No runs in" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -90,10 +108,11 @@ def test_empty_store_says_how_to_start(tmp_path, capsys):
         (["report", "--run", "7", "--store", "{store}"], "No run with this id"),
     ],
 )
-def test_user_errors_exit_2_with_one_line(tmp_path, spec_file, capsys, argv, message):
+def test_user_errors_exit_2_with_one_line(tmp_path, spec_file, argv, message):
     argv = [a.format(spec=spec_file, store=tmp_path / "runs.sqlite") for a in argv]
-    assert main(argv) == 2
-    err = capsys.readouterr().err
+    result = invoke(argv)
+    assert result.exit_code == 2
+    err = result.stderr
     assert err.startswith("keraslab: error: ") and message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
@@ -121,26 +140,31 @@ folds = 2
 """
 
 
-def test_a_rerun_resumes_other_settings_exit_2_and_restart_starts_afresh(tmp_path, capsys):
+def test_a_rerun_resumes_other_settings_exit_2_and_restart_starts_afresh(tmp_path):
     spec, store = tmp_path / "grid.toml", str(tmp_path / "runs.sqlite")
     spec.write_text(GRID_SPEC)
-    assert main(["run", str(spec), "--store", store, "--quiet"]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1] == "fits: 4 computed, 0 resumed of 4"
-    assert main(["run", str(spec), "--store", store, "--quiet"]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1] == "fits: 0 computed, 4 resumed of 4"
-    assert main(["run", str(spec), "--store", store, "--quiet", "--set", "train.batch_size=32"]) == 2
-    err = capsys.readouterr().err
+    run = ["run", spec, "--store", store, "--quiet"]
+    result = invoke(run)
+    assert result.exit_code == 0
+    assert result.stdout.strip().splitlines()[-1] == "fits: 4 computed, 0 resumed of 4"
+    result = invoke(run)
+    assert result.exit_code == 0
+    assert result.stdout.strip().splitlines()[-1] == "fits: 0 computed, 4 resumed of 4"
+    result = invoke([*run, "--set", "train.batch_size=32"])
+    assert result.exit_code == 2
+    err = result.stderr
     assert len(err.strip().splitlines()) == 1 and "train.batch_size: 64 there, 32 here" in err and "--restart" in err
-    assert main(["run", str(spec), "--store", store, "--quiet", "--set", "train.batch_size=32", "--restart"]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1] == "fits: 4 computed, 0 resumed of 4"
+    result = invoke([*run, "--set", "train.batch_size=32", "--restart"])
+    assert result.exit_code == 0
+    assert result.stdout.strip().splitlines()[-1] == "fits: 4 computed, 0 resumed of 4"
 
 
-def test_debug_shows_the_exception(capsys):
-    with pytest.raises(SpecError):
-        main(["--debug", "run", "b3-32-pooling"])
+def test_debug_shows_the_exception():
+    result = invoke(["--debug", "run", "b3-32-pooling"])
+    assert isinstance(result.exception, SpecError)
 
 
-def test_demo_command_passes_its_options(tmp_path, capsys, monkeypatch):
+def test_demo_command_passes_its_options(tmp_path, monkeypatch):
     import keraslab.demo
 
     calls = []
@@ -149,10 +173,11 @@ def test_demo_command_passes_its_options(tmp_path, capsys, monkeypatch):
         return out
 
     monkeypatch.setattr(keraslab.demo, "run_demo", fake)
-    assert main(["demo", "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "r.html"), "--quiet",
-                 "--set", "train.epochs=1"]) == 0
+    result = invoke(["demo", "--store", tmp_path / "s.sqlite", "--out", tmp_path / "r.html", "--quiet",
+                     "--set", "train.epochs=1"])
+    assert result.exit_code == 0
     assert calls == [(tmp_path / "s.sqlite", tmp_path / "r.html", False, ["train.epochs=1"])]
-    assert capsys.readouterr().out.strip() == f"report: {tmp_path / 'r.html'}"
+    assert result.stdout.strip() == f"report: {tmp_path / 'r.html'}"
 
 
 def test_demo_specs_are_valid_and_cover_the_loop():
@@ -166,11 +191,12 @@ def test_demo_specs_are_valid_and_cover_the_loop():
 
 
 @pytest.mark.slow
-def test_demo_writes_a_report(tmp_path, capsys):
+def test_demo_writes_a_report(tmp_path):
     # The demo's four experiments, shrunk: one epoch each on 300 digits.
-    assert main(["demo", "--store", str(tmp_path / "demo" / "runs.sqlite"), "--quiet", "--set", "train.epochs=1",
-                 "--set", "data.subset=300"]) == 0
-    out = capsys.readouterr().out
+    result = invoke(["demo", "--store", tmp_path / "demo" / "runs.sqlite", "--quiet", "--set", "train.epochs=1",
+                     "--set", "data.subset=300"])
+    assert result.exit_code == 0
+    out = result.stdout
     report = tmp_path / "demo" / "demo-report.html"
     assert out.strip().endswith(f"report: {report}")
     text = report.read_text()
@@ -180,8 +206,9 @@ def test_demo_writes_a_report(tmp_path, capsys):
     assert text.count("<img src=\"data:image/png;base64,") == 1 + 3 + 1 + 4
 
 
-def test_the_console_entry_point_runs_as_a_process():
-    out = subprocess.run([sys.executable, "-m", "keraslab.cli", "run", "no-such-experiment"],
+@pytest.mark.parametrize("module", ["keraslab.cli", "keraslab"])
+def test_the_console_entry_point_runs_as_a_process(module):
+    out = subprocess.run([sys.executable, "-m", module, "run", "no-such-experiment"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert out.stderr.strip().startswith("keraslab: error: No experiment of this name")

@@ -4,8 +4,8 @@ The chapter's warning, "Fitting 3 folds for each of 18 candidates, totalling 54
 fits", becomes a number of seconds here: :func:`estimate_search_cost` times one
 probe fit on one fold and scales it by the number of fits and workers. It works on
 scikit-learn's own ``GridSearchCV`` and ``RandomizedSearchCV`` as well as keraslab's
-searches. :class:`ProgressBar` is the plain-text bar keraslab searches draw on
-stderr (no tqdm needed).
+searches. :class:`~keraslab._console.ProgressBar` (re-exported here) is the bar keraslab
+searches draw on stderr.
 
 Examples
 --------
@@ -20,60 +20,14 @@ True
 
 from __future__ import annotations
 
-import math
-import sys
 import time
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 
+from keraslab._console import ProgressBar, fits_line, format_seconds
 from keraslab.errors import KeraslabTypeError
 
 __all__ = ["ProgressBar", "SearchCost", "estimate_search_cost", "fits_line", "format_seconds"]
-
-
-def fits_line(n_splits: int, n_candidates: int) -> str:
-    """The chapter's (and scikit-learn's verbose) line.
-
-    Examples
-    --------
-    >>> fits_line(3, 18)
-    'Fitting 3 folds for each of 18 candidates, totalling 54 fits'
-    """
-    return (
-        f"Fitting {n_splits} folds for each of {n_candidates} candidates, "
-        f"totalling {n_splits * n_candidates} fits"
-    )
-
-
-def format_seconds(seconds: float) -> str:
-    """A duration for people: ``'0.4 s'``, ``'42 s'``, ``'3 min 05 s'``, ``'2 h 07 min'``.
-
-    Examples
-    --------
-    >>> format_seconds(185)
-    '3 min 05 s'
-    """
-    if seconds is None or not math.isfinite(seconds):
-        return "?"
-    if seconds < 1:
-        return f"{seconds:.2f} s"
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def _clock(seconds: float) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "--:--"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:d}:{secs:02d}"
 
 
 @dataclass(frozen=True)
@@ -208,91 +162,3 @@ def estimate_search_cost(
     probe_seconds = time.perf_counter() - start
     estimated = probe_seconds * n_fits / n_workers
     return SearchCost(len(candidates), n_splits, n_fits, probe_seconds, estimated, n_workers)
-
-
-class ProgressBar:
-    """A plain-text progress bar: fits done/total, elapsed, ETA and best score so far.
-
-    On a terminal it redraws one line with ``\\r``; elsewhere (log files, CI) it
-    prints a line at every tenth of the way, so logs stay readable.
-
-    Parameters
-    ----------
-    total : int
-        Fits expected (can grow with :meth:`add`).
-    stream : file-like, default=sys.stderr
-    enabled : bool, default=True
-        ``False`` draws nothing (the counters still work).
-
-    Examples
-    --------
-    >>> import io
-    >>> bar = ProgressBar(4, stream=io.StringIO())
-    >>> bar.advance(best=0.9); bar.advance(reused=True); bar.done
-    2
-    """
-
-    def __init__(self, total: int, *, stream: TextIO | None = None, enabled: bool = True) -> None:
-        self.total = int(total)
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled
-        self.done = 0
-        self.computed = 0
-        self.best: float | None = None
-        self._start = time.perf_counter()
-        self._last_decile = -1
-        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._drawn = False
-
-    def add(self, n: int) -> None:
-        """Expect ``n`` more fits (adaptive searches learn their size round by round)."""
-        self.total += int(n)
-
-    def advance(self, best: float | None = None, *, reused: bool = False) -> None:
-        """Count one finished fit (``reused`` ones come from a journal and take no time)."""
-        self.done += 1
-        if not reused:
-            self.computed += 1
-        if best is not None and math.isfinite(best) and (self.best is None or best > self.best):
-            self.best = best
-        self._draw()
-
-    def eta_seconds(self) -> float:
-        """Seconds left, from the average time of the fits computed so far."""
-        if self.computed == 0:
-            return math.nan
-        elapsed = time.perf_counter() - self._start
-        return elapsed / self.computed * max(0, self.total - self.done)
-
-    def text(self) -> str:
-        """The bar's current line."""
-        width = 24
-        frac = self.done / self.total if self.total else 1.0
-        filled = int(round(width * min(1.0, frac)))
-        best = "-" if self.best is None else f"{self.best:.4f}"
-        elapsed = time.perf_counter() - self._start
-        return (
-            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} fits"
-            f"  elapsed {_clock(elapsed)}  ETA {_clock(self.eta_seconds())}  best {best}"
-        )
-
-    def _draw(self) -> None:
-        if not self.enabled:
-            return
-        if self._tty:
-            self.stream.write("\r" + self.text())
-            self._drawn = True
-        else:
-            decile = int(10 * self.done / self.total) if self.total else 10
-            if decile == self._last_decile and self.done != self.total:
-                return
-            self._last_decile = decile
-            self.stream.write(self.text() + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End the line on a terminal."""
-        if self.enabled and self._tty and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False

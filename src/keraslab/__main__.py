@@ -1,0 +1,7 @@
+"""``python -m keraslab``: the ``keraslab`` command."""
+
+import sys
+
+from keraslab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m keraslab.cli``: the ``keraslab`` command."""
+
+import sys
+
+from keraslab.cli import main
+
+sys.exit(main())
