@@ -75,6 +75,9 @@ def test_three_members_equal_three_sequential_fits(caplog):
         assert a.history_.keys() == b.history_.keys() == {"loss", "accuracy"}
         for key in a.history_:
             np.testing.assert_allclose(a.history_[key], b.history_[key], rtol=1e-5)
+            # the per-fit result carries the same history (what listeners and journals get)
+            np.testing.assert_allclose(par[i]["history"][key], seq[i]["history"][key], rtol=1e-5)
+        assert par[i]["history"].keys() == seq[i]["history"].keys() == {"loss", "accuracy"}
         assert par[i]["test_scores"] == pytest.approx(seq[i]["test_scores"], abs=1e-6)
         assert par[i]["n_test_samples"] == seq[i]["n_test_samples"]
         assert par[i]["fit_error"] is None and par[i]["fit_time"] > 0

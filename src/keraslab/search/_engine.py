@@ -26,7 +26,6 @@ from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.model_selection._split import _yields_constant_splits
 from sklearn.model_selection._validation import (
-    _fit_and_score,
     _insert_error_scores,
     _warn_or_raise_about_fit_failures,
 )
@@ -39,7 +38,7 @@ from keraslab.search.cost import ProgressBar, SearchCost, fits_line, format_seco
 from keraslab.search.journal import Journal, candidate_key, derive_seed, fingerprint_data, stable_repr
 from keraslab.search.listen import current_listener
 from keraslab.search.subsets import subset_key
-from keraslab.search.vectorized import current_setting, run_fits
+from keraslab.search.vectorized import current_setting, fit_task, run_fits
 
 __all__ = ["SearchEngineMixin"]
 
@@ -48,8 +47,11 @@ _OUT_KEYS = ("fit_error", "test_scores", "n_test_samples", "fit_time", "score_ti
 
 def _fit_task(index: int, estimator: Any, X: Any, y: Any, train: Any, test: Any,
               parameters: dict, kwargs: dict) -> tuple[int, dict]:
-    """One fit, tagged with its position so unordered results can be put back in place."""
-    return index, _fit_and_score(estimator, X, y, train=train, test=test, parameters=parameters, **kwargs)
+    """One fit, tagged with its position so unordered results can be put back in place.
+
+    The result carries the fit's per-epoch ``"history"`` (see :func:`fit_task`).
+    """
+    return fit_task(index, estimator, X, y, train, test, parameters, kwargs)
 
 
 def seed_param_names(estimator: Any, searched: Sequence[str]) -> list[str]:
@@ -331,17 +333,21 @@ class _Evaluator:
 
     def _normalise(self, res: dict) -> dict:
         keys = _OUT_KEYS + (("train_scores",) if self.search.return_train_score else ())
-        return {k: res.get(k) for k in keys}
+        out = {k: res.get(k) for k in keys}
+        # Per-epoch {metric: [floats]} for listeners and the journal; {} when not known
+        # (a non-Keras estimator, a failed fit, a journal row written before histories).
+        out["history"] = res.get("history") or {}
+        return out
 
     def _store(self, res: dict, key: str, fold: int, skey: str, subset: np.ndarray | None) -> dict:
         res = self._normalise(res)
-        if self.listener is not None:  # before the journal: a listener that stops the search keeps a cut fit out
-            self.listener.on_fit(key, fold, skey, res)
         self.n_computed += 1
         rows = self.n_samples if subset is None else len(subset)
         self._seconds_per_row.append((res["fit_time"] + res["score_time"]) / max(1, rows))
         if self.journal is not None:
             self.journal.record(key, fold, skey, res)
+        if self.listener is not None:  # after the journal: a listener that stops the search loses no finished fit
+            self.listener.on_fit(key, fold, skey, res)
         return res
 
     def _announce(self, n_c: int, n_s: int, n_pending: int, label: str | None, tasks: list,

@@ -362,7 +362,7 @@ class Journal:
 
 
 _STORED_KEYS = frozenset(
-    {"test_scores", "train_scores", "n_test_samples", "fit_time", "score_time", "fit_error"}
+    {"test_scores", "train_scores", "n_test_samples", "fit_time", "score_time", "fit_error", "history"}
 )
 
 

@@ -58,7 +58,9 @@ def failure_result(member: Member, error: Exception, fit_time: float, kwargs: di
     result = {"fit_error": trace, "test_scores": scores}
     if kwargs.get("return_train_score"):
         result["train_scores"] = dict(scores) if isinstance(scores, dict) else scores
-    return _finish(result, member, fit_time, 0.0, kwargs)
+    result = _finish(result, member, fit_time, 0.0, kwargs)
+    result["history"] = {}  # as fit_task gives a failed sequential fit
+    return result
 
 
 def score_member(member: Member, fit_time: float, kwargs: dict, score_params: tuple[dict, dict],
@@ -77,7 +79,9 @@ def score_member(member: Member, fit_time: float, kwargs: dict, score_params: tu
     if kwargs.get("return_train_score"):
         x_train, y_train = train_data()
         result["train_scores"] = _score(member.estimator, x_train, y_train, scorer, score_params[1], error_score)
-    return _finish(result, member, fit_time, score_time, kwargs)
+    result = _finish(result, member, fit_time, score_time, kwargs)
+    result["history"] = {name: list(values) for name, values in member.wrapper.history_.items()}
+    return result
 
 
 def _finish(result: dict, member: Member, fit_time: float, score_time: float, kwargs: dict) -> dict:

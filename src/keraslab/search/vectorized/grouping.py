@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection._validation import _fit_and_score, _safe_split
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import _check_method_params
 
 from keraslab.errors import KeraslabValueError
@@ -134,9 +135,28 @@ def _log_once(reason: str) -> None:
 
 def fit_task(index: int, estimator: Any, X: Any, y: Any, train: Any, test: Any, parameters: dict | None,
              kwargs: dict) -> tuple[int, dict]:
-    """One sequential fit through scikit-learn's ``_fit_and_score``, tagged with its index."""
+    """One sequential fit through scikit-learn's ``_fit_and_score``, tagged with its index.
+
+    The result also carries ``"history"``: the fit's per-epoch ``{metric: [floats]}``
+    (empty for an estimator without ``history_``, or a fit that failed). It is read
+    here, in the process that fitted, so the fitted model never travels back.
+    """
     kwargs = {k: v for k, v in kwargs.items() if k != "parameters"}
-    return index, _fit_and_score(estimator, X, y, train=train, test=test, parameters=parameters, **kwargs)
+    keep = bool(kwargs.get("return_estimator"))
+    kwargs["return_estimator"] = True
+    result = _fit_and_score(estimator, X, y, train=train, test=test, parameters=parameters, **kwargs)
+    fitted = result.get("estimator") if keep else result.pop("estimator", None)
+    result["history"] = history_of(fitted) if result.get("fit_error") is None else {}
+    return index, result
+
+
+def history_of(estimator: Any) -> dict[str, list[float]]:
+    """The per-epoch history ``{metric: [floats]}`` of a fitted estimator (or pipeline), else {}."""
+    last = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    history = getattr(last, "history_", None)
+    if not isinstance(history, dict):
+        return {}
+    return {str(name): [float(v) for v in values] for name, values in history.items()}
 
 
 def _sequential_default(tasks: list[Task]) -> Iterator[tuple[int, dict]]:
