@@ -7,7 +7,7 @@ import math
 import pytest
 
 from keraslab.errors import KeraslabValueError
-from keraslab.plots_search import (
+from keraslab.plots import (
     plot_rank_agreement,
     plot_search_rounds,
     plot_zoom_path,
@@ -15,7 +15,7 @@ from keraslab.plots_search import (
     search_rounds_data,
     zoom_path_data,
 )
-from keraslab.search import MultiResolutionSearchCV, Real
+from keraslab.search import Integer, MultiResolutionSearchCV, Real
 from search_helpers import Landscape, classification_data
 
 X, Y = classification_data()
@@ -74,3 +74,19 @@ def test_figures_render(search, subset_search, tmp_path):
         plot_rank_agreement(search)
     with pytest.raises(KeraslabValueError, match="call fit first"):
         search_rounds_data(MultiResolutionSearchCV(Landscape(), SPACE))
+
+
+def test_zoom_path_of_a_pipeline_labels_parameters_without_the_step_and_integer_ticks_are_whole(tmp_path):
+    from sklearn.pipeline import Pipeline
+
+    space = {"model_step__x": Integer(1, 8), "model_step__y": Real(0.0, 1.0)}
+    search = MultiResolutionSearchCV(Pipeline([("model_step", Landscape(x_opt=3))]), space, rounds=2, cv=3)
+    search.fit(X, Y)
+    data = zoom_path_data(search)
+    assert (data["integer_x"], data["integer_y"]) == (True, False)
+    fig = plot_zoom_path(search)
+    fig.savefig(tmp_path / "zoom.png")  # draws the ticks
+    panel = fig.axes[0]
+    assert (panel.get_xlabel(), panel.get_ylabel()) == ("x", "y")
+    ticks = [t for t in panel.get_xticks() if 1 <= t <= 8]
+    assert ticks and all(float(t).is_integer() for t in ticks)

@@ -97,9 +97,9 @@ def draw_figures(spec: "ExperimentSpec", result: "RunResult", inputs: "Inputs | 
         if len(plots.numeric_parameters(results["params"])) >= 2 and any(map(math.isfinite, results["mean_test_score"])):
             figures["search-space"] = plots.plot_search_space(results, title=f"{title} · search space")
     if spec.kind == "multires" and getattr(result.search, "rounds_", None):
-        from keraslab import plots_search
+        from keraslab.plots import rounds as plots_search
 
         figures["search-rounds"] = plots_search.plot_search_rounds(result.search, title=f"{title} · rounds")
-        if len(plots_search._numeric_names(result.search)) >= 2:
+        if len(plots_search.numeric_names(result.search)) >= 2:
             figures["zoom-path"] = plots_search.plot_zoom_path(result.search, title=f"{title} · zoom path")
     return {name: plots.save_figure(fig, folder / f"{name}.png") for name, fig in figures.items()}

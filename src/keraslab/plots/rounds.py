@@ -34,11 +34,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from keraslab.errors import KeraslabValueError
+from keraslab.plots._figure import new_figure
+from keraslab.plots.search import short_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = [
+    "numeric_names",
     "plot_rank_agreement",
     "plot_search_rounds",
     "plot_zoom_path",
@@ -106,12 +109,6 @@ def search_rounds_data(search: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _new_figure(width: float, height: float) -> "Figure":
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
-
-
 def plot_search_rounds(search: Any, *, title: str | None = None) -> "Figure":
     """Mean CV score (± one standard error) of every candidate, one column per round.
 
@@ -129,7 +126,7 @@ def plot_search_rounds(search: Any, *, title: str | None = None) -> "Figure":
     matplotlib.figure.Figure
     """
     data = search_rounds_data(search)
-    fig = _new_figure(max(4.0, 1.2 * len(data) + 2), 3.6)
+    fig = new_figure(max(4.0, 1.2 * len(data) + 2), 3.6)
     ax = fig.add_subplot()
     rng = np.random.default_rng(0)  # a fixed jitter so the figure is reproducible
     for k, rd in enumerate(data):
@@ -154,7 +151,7 @@ def plot_search_rounds(search: Any, *, title: str | None = None) -> "Figure":
     return fig
 
 
-def _numeric_names(search: Any) -> list[str]:
+def numeric_names(search: Any) -> list[str]:
     from keraslab.search.space import Categorical, as_space
 
     return [n for n, d in as_space(search.param_space).items() if not isinstance(d, Categorical)]
@@ -176,14 +173,15 @@ def zoom_path_data(search: Any, x: str | None = None, y: str | None = None) -> d
     Returns
     -------
     dict
-        ``x``, ``y`` (names), ``log_x``, ``log_y`` and ``rounds``: a list of dicts with
+        ``x``, ``y`` (names), ``log_x``, ``log_y``, ``integer_x``, ``integer_y`` (an
+        :class:`~keraslab.search.Integer` dimension: whole-number ticks) and ``rounds``: a list of dicts with
         ``round``, ``points`` (list of (x, y, score)), ``windows`` (list of
         (x_low, x_high, y_low, y_high)) and ``best`` ((x, y, score) or None).
     """
     _fitted(search)
-    from keraslab.search.space import as_space
+    from keraslab.search.space import Integer, as_space
 
-    names = _numeric_names(search)
+    names = numeric_names(search)
     x = x or (names[0] if names else None)
     y = y or next((n for n in names if n != x), None)
     if x not in names or y not in names or x == y:
@@ -208,7 +206,8 @@ def zoom_path_data(search: Any, x: str | None = None, y: str | None = None) -> d
         out_rounds.append({"round": int(info["round"]), "subset": float(info["subset"]),
                            "points": points, "windows": windows, "best": best})
     return {"x": x, "y": y, "log_x": bool(getattr(space[x], "log", False)),
-            "log_y": bool(getattr(space[y], "log", False)), "rounds": out_rounds}
+            "log_y": bool(getattr(space[y], "log", False)), "integer_x": isinstance(space[x], Integer),
+            "integer_y": isinstance(space[y], Integer), "rounds": out_rounds}
 
 
 def plot_zoom_path(search: Any, x: str | None = None, y: str | None = None, *,
@@ -231,12 +230,13 @@ def plot_zoom_path(search: Any, x: str | None = None, y: str | None = None, *,
     """
     from matplotlib.colors import Normalize
     from matplotlib.patches import Rectangle
+    from matplotlib.ticker import MaxNLocator
 
     data = zoom_path_data(search, x, y)
     rounds = data["rounds"]
     all_scores = [p[2] for rd in rounds for p in rd["points"]]
     norm = Normalize(min(all_scores), max(all_scores)) if all_scores else Normalize(0, 1)
-    fig = _new_figure(3.2 * len(rounds) + 0.8, 3.4)
+    fig = new_figure(3.2 * len(rounds) + 0.8, 3.4)
     axes = fig.subplots(1, len(rounds), sharex=True, sharey=True, squeeze=False)[0]
     seen: list[tuple[float, float, float]] = []
     sc = None
@@ -254,13 +254,18 @@ def plot_zoom_path(search: Any, x: str | None = None, y: str | None = None, *,
             ax.plot(rd["best"][0], rd["best"][1], marker="*", ms=14, color="C3", mec="k", mew=0.5, zorder=4)
         label = f"round {rd['round']}" + (f" ({rd['subset']:.0%} data)" if rd["subset"] < 1 else "")
         ax.set_title(label, fontsize=10)
-        ax.set_xlabel(data["x"])
+        ax.set_xlabel(short_name(data["x"]))
         if data["log_x"]:
             ax.set_xscale("log")
         if data["log_y"]:
             ax.set_yscale("log")
         seen.extend(rd["points"])
-    axes[0].set_ylabel(data["y"])
+    axes[0].set_ylabel(short_name(data["y"]))
+    # Shared axes: one locator per axis covers every panel; an Integer dimension has no 1.5.
+    if data["integer_x"] and not data["log_x"]:
+        axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
+    if data["integer_y"] and not data["log_y"]:
+        axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
     if sc is not None:
         fig.colorbar(sc, ax=list(axes), label=f"mean CV {_metric(search)}", shrink=0.9)
     if title:
@@ -303,7 +308,7 @@ def plot_rank_agreement(search: Any, *, title: str | None = None) -> "Figure":
         raise KeraslabValueError(
             "plot_rank_agreement needs a search fitted with subsets=(...). Received: subsets=None"
         )
-    fig = _new_figure(3.4 * len(data) + 0.4, 3.4)
+    fig = new_figure(3.4 * len(data) + 0.4, 3.4)
     axes = fig.subplots(1, len(data), squeeze=False)[0]
     for ax, step in zip(axes, data):
         pts = np.asarray(step["pairs"], dtype=float)
