@@ -67,7 +67,7 @@ def _when(timestamp: float | None) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    from keraslab.search.cost import format_seconds
+    from keraslab._console import format_seconds
 
     return "-" if seconds is None else format_seconds(seconds)
 

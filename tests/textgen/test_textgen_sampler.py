@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keraslab.callbacks import TextSampler
+from keraslab.textgen import TextSampler
 from keraslab.data.text import CharVocabulary, OneHotFragments
 from keraslab.errors import KeraslabValueError
 from keraslab.textgen import parse_samples

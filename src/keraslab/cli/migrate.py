@@ -1,13 +1,13 @@
 """``keraslab migrate``: rewrite Keras 2 code and notebooks for Keras 3 with keraslab.
 
 Exit codes: 0 done or nothing to change; 1 with ``--check`` when something would
-change; 2 for bad input. The work (and its report) is
-:func:`keraslab.migrate.cli.run_migrate`; this module only parses the options.
+change; 2 for bad input (a missing path, a file that does not parse: one line naming it).
+The work is :func:`keraslab.migrate.migrate_paths`; this module parses the options and
+prints its report (diffs on stdout, the rest on stderr).
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import click
@@ -38,12 +38,30 @@ rules and limits: docs/migrate.md
 def migrate_command(paths: tuple[str, ...], check: bool, diff: bool, in_place: bool, output: Path | None,
                     quiet: bool) -> int:
     """Rewrite Keras 2 code and notebooks (.py, .ipynb, folders) to run on Keras 3 with keraslab."""
-    from keraslab.migrate.cli import run_migrate
+    from keraslab.migrate import migrate_paths
 
     if in_place and output is not None:
         raise click.UsageError("--in-place and -o/--output exclude each other: give one")
-    return run_migrate(argparse.Namespace(paths=list(paths), check=check, diff=diff, in_place=in_place,
-                                          output=output, quiet=quiet))
+    writing = not check
+    report = migrate_paths(list(paths), in_place=in_place and writing, output=output if writing else None)
+    for result in report.files:
+        if diff and result.diff:
+            click.echo(result.diff, nl=False)
+        if not quiet and result.changed:
+            fired = ", ".join(f"{rule} x{n}" for rule, n in sorted(result.rules_fired().items()))
+            where = f" -> {result.written}" if result.written is not None else ""
+            click.echo(f"{result.path}{where}: {fired}", err=True)
+    for finding in report.findings:
+        click.echo(str(finding), err=True)
+    for failed in report.failed:
+        click.echo(f"keraslab: error: {failed.error}", err=True)
+    if not quiet:
+        click.echo(report.summary(), err=True)
+    if report.failed:
+        return 2
+    if check and report.changed:
+        return 1
+    return 0
 
 
 COMMANDS = (migrate_command,)

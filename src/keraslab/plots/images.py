@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from keraslab.errors import KeraslabValueError
-from keraslab.plots._figure import TRAIN_COLOR, VAL_COLOR, new_figure
+from keraslab.plots._figure import VAL_COLOR, new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

@@ -9,12 +9,13 @@ Modules: :mod:`~keraslab.textgen.generate` (sampling from a model),
 :mod:`~keraslab.textgen.output` (the printed/written format),
 :mod:`~keraslab.textgen.saving` (model + vocabulary in one ``.keras`` file),
 :mod:`~keraslab.textgen.train` (the chapter's training loop, streamed),
-:mod:`~keraslab.textgen.cli` (``keraslab generate``). The per-epoch sampling callback
-is :class:`keraslab.callbacks.TextSampler`.
+:mod:`~keraslab.textgen.sampler` (:class:`TextSampler`, the per-epoch sampling
+callback for any model's ``fit``). ``keraslab generate`` lives in :mod:`keraslab.cli.generate`.
 """
 
 from keraslab.textgen.generate import check_temperature, check_temperatures, encode_seed, generate
 from keraslab.textgen.output import TextSample, append_samples, format_epoch, parse_samples
+from keraslab.textgen.sampler import TextSampler
 from keraslab.textgen.saving import TextGenerator, load_generator, prepare_seed, save_generator
 from keraslab.textgen.train import TextGenerationResult, train_text_generator
 
@@ -33,4 +34,5 @@ __all__ = [
     "format_epoch",
     "append_samples",
     "parse_samples",
+    "TextSampler",
 ]

@@ -3,7 +3,7 @@
 The model sees the last ``window_length`` tokens, predicts a distribution over the
 next one, a token is drawn at a temperature (:func:`keraslab.data.sample_with_temperature`),
 appended, and the window moves on by one. Several temperatures run side by side as
-the rows of one batch, so the per-epoch samples of :class:`keraslab.callbacks.TextSampler`
+the rows of one batch, so the per-epoch samples of :class:`keraslab.textgen.TextSampler`
 cost one model call per generated token, not one per token and temperature.
 """
 
