@@ -7,11 +7,11 @@ A :class:`~keraslab.errors.KeraslabError` becomes exit code 2 and one line on st
 
 from __future__ import annotations
 
-from keraslab.cli import catalog, demo, generate, migrate, report, run
+from keraslab.cli import catalog, demo, generate, migrate, report, reproduce, run
 from keraslab.cli._app import cli, main
 
 __all__ = ["cli", "main"]
 
-for _module in (catalog, demo, generate, migrate, report, run):
+for _module in (catalog, demo, generate, migrate, report, reproduce, run):
     for _command in _module.COMMANDS:
         cli.add_command(_command)

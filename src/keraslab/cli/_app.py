@@ -31,6 +31,7 @@ examples:
   keraslab report --out report.html               one self-contained HTML file
   keraslab generate --corpus sherlock.txt --epochs 1 --output samples.txt   train a text generator (docs/textgen.md)
   keraslab migrate notebook.ipynb --diff          Keras 2 code to Keras 3 + keraslab (docs/migrate.md)
+  keraslab reproduce b3-cv b3-grid-1 --budget 3600   the chapter's numbers beside this run's (docs/reproduction.md)
 """
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
