@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from keraslab._compiling import BINARY, CATEGORICAL, SPARSE
+from keraslab._keras_compile import BINARY, CATEGORICAL, SPARSE
 from keraslab.errors import KeraslabValueError
 
 #: How the user gave labels.

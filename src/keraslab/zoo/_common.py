@@ -14,7 +14,7 @@ from typing import Any
 
 import keras
 
-from keraslab._compiling import make_optimizer as _shared_make_optimizer
+from keraslab._keras_compile import make_optimizer as _shared_make_optimizer
 from keraslab.errors import KeraslabTypeError, KeraslabValueError
 
 OptimizerLike = str | keras.optimizers.Optimizer
@@ -73,7 +73,7 @@ def make_optimizer(optimizer: OptimizerLike, learning_rate: float | None = None)
     """A fresh optimizer from a name or instance, with ``learning_rate`` applied when given.
 
     Checks the arguments and explains what is wrong, then defers to
-    :func:`keraslab._compiling.make_optimizer` (shared with the wrappers), which
+    :func:`keraslab._keras_compile.make_optimizer` (shared with the wrappers), which
     always returns a new instance: an optimizer is bound to the variables it was
     built for, so one instance cannot serve two models.
 

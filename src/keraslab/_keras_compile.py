@@ -1,4 +1,8 @@
-"""Inspect and (re)compile the model a ``build_fn`` returned.
+"""Inspect and (re)compile the model a ``build_fn`` returned; shared by the zoo and the wrappers.
+
+Ground floor (see docs/house.md): imports nothing of keraslab but :mod:`keraslab.errors`,
+so the model-making functions of :mod:`keraslab.zoo` and the scikit-learn bridge
+can both use it.
 
 The wrapper decides how to encode targets *after* the model is built, from what the
 model will actually be trained with: its compiled loss and its output width. This is
@@ -9,6 +13,7 @@ the bug that breaks SciKeras on the chapter's own cross-validation (a compiled
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 import re
 from typing import Any
@@ -16,7 +21,6 @@ from typing import Any
 import keras
 import numpy as np
 
-from keraslab._routing import signature_names
 from keraslab.errors import KeraslabTypeError
 
 _log = logging.getLogger(__name__)
@@ -214,7 +218,10 @@ def fresh_copy(value: Any) -> Any:
 def build_model(build_fn: Any, build_kwargs: dict[str, Any], data_derived: dict[str, Any]) -> keras.Model:
     """Call ``build_fn`` with its routed arguments plus the data-derived ones it asks for and
     the user did not set; refuse anything but a ``keras.Model``."""
-    names, _ = signature_names(build_fn)
+    try:
+        names = set(inspect.signature(build_fn).parameters)
+    except (TypeError, ValueError):  # builtins, some C callables: nothing to inspect, nothing derived
+        names = set()
     kwargs = dict(build_kwargs)
     for name, value in data_derived.items():
         if name in names and name not in kwargs:
