@@ -168,15 +168,15 @@ def test_demo_command_passes_its_options(tmp_path, monkeypatch):
     import keraslab.demo
 
     calls = []
-    def fake(store, out, progress, overrides):
-        calls.append((store, out, progress, overrides))
+    def fake(store, out, progress, overrides, on_result):
+        calls.append((store, out, progress, overrides, on_result))
         return out
 
     monkeypatch.setattr(keraslab.demo, "run_demo", fake)
     result = invoke(["demo", "--store", tmp_path / "s.sqlite", "--out", tmp_path / "r.html", "--quiet",
                      "--set", "train.epochs=1"])
     assert result.exit_code == 0
-    assert calls == [(tmp_path / "s.sqlite", tmp_path / "r.html", False, ["train.epochs=1"])]
+    assert calls == [(tmp_path / "s.sqlite", tmp_path / "r.html", False, ["train.epochs=1"], None)]
     assert result.stdout.strip() == f"report: {tmp_path / 'r.html'}"
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["DEMO_SPECS", "demo_specs", "run_demo"]
 
@@ -85,6 +85,7 @@ def run_demo(
     *,
     progress: bool = True,
     overrides: list[str] | None = None,
+    on_result: Callable[[Any], None] | None = None,
 ) -> Path:
     """Run the four demo experiments and write the HTML report of these runs.
 
@@ -97,9 +98,12 @@ def run_demo(
     report : path, optional
         The HTML file; default ``demo-report.html`` next to the store.
     progress : bool
-        Print progress bars and each run's summary.
+        Draw progress bars.
     overrides : list of str, optional
         Applied to every demo spec, e.g. ``["train.epochs=2"]`` for a smoke test.
+    on_result : callable, optional
+        Called with each run's :class:`~keraslab.experiments.runner.RunResult` as it
+        finishes (``keraslab demo`` prints its summary).
 
     Returns
     -------
@@ -116,8 +120,8 @@ def run_demo(
             # restart: the demo always computes afresh (its journals would otherwise be read back)
             result = run(spec, store=db, progress=progress, restart=True)
             run_ids.append(result.run_id)
-            if progress:
-                print(result.describe(), flush=True)
+            if on_result is not None:
+                on_result(result)
             if result.status != "finished":
                 break
         target = Path(report) if report is not None else db.folder / "demo-report.html"

@@ -22,7 +22,8 @@ def demo_command(out: Path | None, store: Path | None, overrides: tuple[str, ...
     """The chapter's improvement loop on 8x8 digits, then an HTML report."""
     from keraslab import demo
 
-    report = demo.run_demo(store, out, progress=not quiet, overrides=list(overrides))
+    show = None if quiet else (lambda result: click.echo(result.describe()))
+    report = demo.run_demo(store, out, progress=not quiet, overrides=list(overrides), on_result=show)
     click.echo(f"report: {report}")
     return 0
 

@@ -40,6 +40,16 @@ from keraslab._routing import DATA_DERIVED
 from keraslab.errors import KeraslabValueError
 
 from keraslab.experiments.explore_checks import check_explore
+from keraslab.experiments.schema import AUGMENT as _AUGMENT
+from keraslab.experiments.schema import DATA as _DATA
+from keraslab.experiments.schema import DATASET_OPTIONS as _DATASET_OPTIONS
+from keraslab.experiments.schema import DATASETS, REFERENCE_KEYS
+from keraslab.experiments.schema import EARLY_STOPPING as _EARLY_STOPPING
+from keraslab.experiments.schema import EXPERIMENT as _EXPERIMENT
+from keraslab.experiments.schema import EXPLORE as _EXPLORE
+from keraslab.experiments.schema import TABLES as _TABLES
+from keraslab.experiments.schema import TRAIN as _TRAIN
+from keraslab.experiments.schema import Field as _Field
 from keraslab.experiments.tomlio import dumps_toml, line_of, tomllib
 
 __all__ = [
@@ -57,15 +67,6 @@ __all__ = [
     "REFERENCE_KEYS",
 ]
 
-DATASETS = ("mnist", "fashion_mnist", "digits", "shapes", "sines", "upsloping_sines")
-#: Explore kinds that run through keraslab.search (journaled, resumable); "sweep" trains once per value.
-SEARCH_KINDS = ("cv", "grid", "random", "multires", "halving", "optuna")
-#: Numbers the chapter reports that a run can be compared with; ``note`` is free text.
-REFERENCE_KEYS = (
-    "loss", "acc", "val_loss", "val_acc", "epoch_seconds", "mean_score", "fold_scores",
-    "best_score", "best_params", "mean_scores", "fits", "path", "rms_error", "note",
-)
-
 
 class SpecError(KeraslabValueError):
     """A spec that cannot be used; the message names the key and, when known, file and line."""
@@ -77,132 +78,6 @@ class SpecError(KeraslabValueError):
         super().__init__(where + message)
         self.source = source
         self.line = line
-
-
-# --------------------------------------------------------------------------- schema
-@dataclass(frozen=True)
-class _Field:
-    kind: str  # "int", "float", "str", "bool", "list", "table", "any"
-    default: Any
-    choices: tuple[Any, ...] | None = None
-    check: Callable[[Any], str | None] | None = None  # returns what was expected, or None
-
-
-def _positive(v: Any) -> str | None:
-    return None if v > 0 else "a positive number"
-
-
-def _non_negative(v: Any) -> str | None:
-    return None if v >= 0 else "a number >= 0"
-
-
-def _fraction(v: Any) -> str | None:
-    return None if 0 <= v < 1 else "a number in [0, 1)"
-
-
-_EXPERIMENT = {
-    "name": _Field("str", ""),
-    "title": _Field("str", ""),
-    "figures": _Field("list", []),
-    "description": _Field("str", ""),
-    "mlflow": _Field("str", ""),  # an MLflow tracking URI, e.g. "sqlite:///mlflow.db" (keraslab[mlflow])
-}
-_DATA = {
-    "dataset": _Field("str", "mnist", DATASETS),
-    "layout": _Field("str", "flat", ("flat", "image", "sequence")),
-    "scaling": _Field("str", "unit", ("unit", "symmetric", "none", "minmax")),
-    "subset": _Field("int", 0, check=_non_negative),
-    "test_subset": _Field("int", 0, check=_non_negative),
-    "validation_split": _Field("float", 0.0, check=_fraction),
-    "validation_data": _Field("str", "none", ("none", "test")),
-    "window": _Field("int", 0, check=_non_negative),
-    "targets": _Field("str", "next", ("next", "sequence")),
-    "seed": _Field("int", 0),
-    "options": _Field("table", {}),
-    "augment": _Field("table", {}),
-}
-_TRAIN = {
-    "epochs": _Field("int", 100, check=_positive),
-    "batch_size": _Field("int", 256, check=_positive),
-    "optimizer": _Field("str", ""),
-    "learning_rate": _Field("float", 0.0, check=_non_negative),
-    "shuffle": _Field("bool", True),
-    "stateful": _Field("bool", False),
-    "seed": _Field("int", 0),
-    "early_stopping": _Field("table", {}),
-}
-_EARLY_STOPPING = {
-    "monitor": _Field("str", "val_loss"),
-    "patience": _Field("int", 5, check=_non_negative),
-    "min_delta": _Field("float", 0.0, check=_non_negative),
-    "restore_best_weights": _Field("bool", False),
-}
-_EXPLORE = {
-    "kind": _Field("str", "sweep", ("sweep",) + SEARCH_KINDS),
-    "parameter": _Field("str", ""),
-    "values": _Field("list", []),
-    "curves": _Field("list", []),
-    "folds": _Field("int", 5, check=lambda v: None if v >= 2 else "an integer >= 2"),
-    "stratified": _Field("bool", True),
-    "shuffle": _Field("bool", True),
-    "random_state": _Field("int", 42),
-    "scaler": _Field("str", "none", ("none", "minmax", "standard")),
-    "params": _Field("table", {}),
-    "n_iter": _Field("int", 10, check=_positive),
-    "scoring": _Field("str", ""),
-    # coarse-to-fine (multires)
-    "resolution": _Field("int", 3, check=_positive),
-    "rounds": _Field("int", 4, check=_positive),
-    "zoom": _Field("float", 0.5, check=lambda v: None if 0 < v <= 1 else "a number in (0, 1]"),
-    "keep": _Field("any", "one-se", check=lambda v: None if v in ("one-se", "best") or (
-        isinstance(v, int) and not isinstance(v, bool) and v >= 1) else '"one-se", "best" or an integer >= 1'),
-    "subsets": _Field("list", []),
-    # successive halving
-    "resource": _Field("str", "epochs", ("epochs", "n_samples")),
-    "factor": _Field("float", 3.0, check=lambda v: None if v > 1 else "a number > 1"),
-    "min_resource": _Field("int", 0, check=_non_negative),
-    # optuna
-    "n_trials": _Field("int", 20, check=_positive),
-    "storage": _Field("str", ""),
-    # where fits run
-    "n_jobs": _Field("int", 1, check=lambda v: None if v >= 1 or v == -1 else "a positive integer or -1"),
-    "backend": _Field("str", "loky", ("loky", "dask")),
-    "dask_scheduler": _Field("str", ""),
-}
-_SEQUENCE_OPTIONS = {
-    "steps": _Field("int", 200, check=_positive),
-    "d_theta": _Field("float", 0.057, check=_positive),
-    "freqs": _Field("list", [1.0, 2.0]),
-    "amps": _Field("list", [1.0, 2.0]),
-    "phases": _Field("list", [0.0, 0.0]),
-    "test_skip": _Field("int", 400, check=_non_negative),
-    "test_steps": _Field("int", 0, check=_non_negative),
-}
-_DATASET_OPTIONS = {
-    "mnist": {},
-    "fashion_mnist": {},
-    "digits": {"test_size": _Field("float", 0.25, check=_fraction)},
-    "shapes": {
-        "image_size": _Field("int", 64, check=_positive),
-        "train_samples": _Field("int", 6400, check=_positive),
-        "test_samples": _Field("int", 1024, check=_positive),
-    },
-    "sines": _SEQUENCE_OPTIONS,
-    "upsloping_sines": _SEQUENCE_OPTIONS,
-}
-_AUGMENT = {
-    "rotation_range": _Field("float", 0.0, check=_non_negative),
-    "width_shift_range": _Field("float", 0.0, check=_non_negative),
-    "height_shift_range": _Field("float", 0.0, check=_non_negative),
-    "zoom_range": _Field("float", 0.0, check=_non_negative),
-    "shear_range": _Field("float", 0.0, check=_non_negative),
-    "horizontal_flip": _Field("bool", False),
-    "vertical_flip": _Field("bool", False),
-    "fill_mode": _Field("str", "nearest", ("nearest", "constant", "reflect", "wrap")),
-    "cval": _Field("float", 0.0),
-    "seed": _Field("int", 0),
-}
-_TABLES = {"experiment": _EXPERIMENT, "data": _DATA, "model": None, "train": _TRAIN, "explore": _EXPLORE, "reference": None}
 
 
 # --------------------------------------------------------------------------- dataclasses
