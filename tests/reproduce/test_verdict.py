@@ -84,3 +84,12 @@ def test_explanations_apply_only_when_they_fit_the_run():
     further = EXPLANATIONS["b3-multires"]
     assert further({"best_score": 0.97, "reference": {"best_score": 0.9557}}).startswith("the search found")
     assert further({"best_score": 0.94, "reference": {"best_score": 0.9557}}) == ""
+
+
+def test_numbers_read_from_a_figure_get_the_stated_tolerance():
+    from keraslab.reproduce.explained import TOLERANCES
+
+    run = {"finals": {"training": {"val_acc": 0.9631}}}
+    assert judge({"val_acc": 0.97}, run).status == "differs"
+    v = judge({"val_acc": 0.97}, run, tolerances=TOLERANCES["b3-10-two-layers-32"])
+    assert v.status == "matches" and v.checks[0].rule == "within 1 point (read from a figure)"

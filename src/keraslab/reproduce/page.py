@@ -14,8 +14,8 @@ __all__ = ["render_markdown", "write_markdown", "write_html", "headline"]
 
 _RULES = """\
 How a verdict is reached (`keraslab.reproduce.verdict`): accuracies within 0.5 percentage
-points (5 points for values the chapter gives per swept value, read from its text or
-figures); a cross-validated mean within 0.5 points or the chapter's fold-to-fold standard
+points (1 point where the chapter's number is read from a figure, 5 points for values it
+gives per swept value in its text); a cross-validated mean within 0.5 points or the chapter's fold-to-fold standard
 deviation; a grid's candidate order by Spearman's rank correlation >= 0.7; losses and RMS
 errors within a factor of 2. Seconds, fit counts and the best parameters are shown, never
 judged. Entries whose chapter gives no numbers are judged on what it says in words where

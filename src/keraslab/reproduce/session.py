@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from keraslab.reproduce.explained import EXPLANATIONS, OBSERVATIONS, VARIANTS
+from keraslab.reproduce.explained import EXPLANATIONS, OBSERVATIONS, TOLERANCES, VARIANTS
 from keraslab.reproduce.verdict import NOT_RUN, Verdict, judge
 
 __all__ = ["EntryOutcome", "Reproduction", "reproduce", "machine_description"]
@@ -102,7 +102,7 @@ def _judge(name: str, outcome: EntryOutcome, histories: Mapping[str, Any]) -> Ve
     evidence = _evidence(outcome.summary, outcome.reference, histories)
     explain = EXPLANATIONS.get(name)
     return judge(outcome.reference, evidence, explanation=explain(evidence) if explain else "",
-                 observations=OBSERVATIONS.get(name, ()))
+                 observations=OBSERVATIONS.get(name, ()), tolerances=TOLERANCES.get(name))
 
 
 def _reusable(db: Any, name: str, spec_text: str, backend: str) -> Any:

@@ -3,7 +3,9 @@
 Each number the chapter reports becomes a :class:`Check` with the rule it is judged by.
 The rules (stated once, here, and printed on the reproduction page):
 
-* **accuracy** (``acc``, ``val_acc``, ``best_score``): within 0.5 percentage points.
+* **accuracy** (``acc``, ``val_acc``, ``best_score``): within 0.5 percentage points,
+  or a wider tolerance stated per entry where the chapter's number is read from a figure
+  (:data:`keraslab.reproduce.explained.TOLERANCES`).
   Values the chapter gives per swept value (``acc = { "0.1" = 0.18 }``) are read from its
   text or figures and only approximate, so they get 5 points.
 * **cross-validated mean** (``mean_score``): within 0.5 points or within the chapter's
@@ -115,12 +117,15 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float:
     return float(spearmanr(a, b).statistic)
 
 
-def _scalar_checks(key: str, ref: Any, summary: Mapping[str, Any], has_accuracy: bool) -> list[Check]:
+def _scalar_checks(key: str, ref: Any, summary: Mapping[str, Any], has_accuracy: bool,
+                   tolerances: Mapping[str, tuple[float, str]]) -> list[Check]:
     if key in _ACCURACY:
         mine = summary.get(key) if key == "best_score" else _final(summary, key)
         # Training accuracy supports the validation accuracy where both exist.
         headline = not (key == "acc" and has_accuracy)
-        return [Check(key, ref, mine, _within(mine, ref, ACCURACY_POINTS), "within 0.5 points", headline)]
+        points, why = tolerances.get(key, (ACCURACY_POINTS, ""))
+        rule = f"within {points * 100:g} point{'' if points == 0.01 else 's'}" + (f" ({why})" if why else "")
+        return [Check(key, ref, mine, _within(mine, ref, points), rule, headline)]
     if key in _LOSSES:
         mine = _final(summary, key)
         return [Check(key, ref, mine, _factor(mine, ref), f"within a factor of {LOSS_FACTOR:g}", not has_accuracy)]
@@ -168,8 +173,13 @@ def _swept_checks(key: str, ref: Mapping[str, Any], summary: Mapping[str, Any]) 
     return out
 
 
-def checks_for(reference: Mapping[str, Any], summary: Mapping[str, Any]) -> list[Check]:
-    """Every check the chapter's ``[reference]`` numbers allow against a run's summary."""
+def checks_for(reference: Mapping[str, Any], summary: Mapping[str, Any],
+               tolerances: Mapping[str, tuple[float, str]] | None = None) -> list[Check]:
+    """Every check the chapter's ``[reference]`` numbers allow against a run's summary.
+
+    ``tolerances`` maps a metric to ``(points, why)`` where an entry's number is less
+    precise than the default rule assumes (e.g. read from a figure).
+    """
     summary = dict(summary)
     folds = reference.get("fold_scores")
     if isinstance(folds, list) and len(folds) > 1:
@@ -183,7 +193,7 @@ def checks_for(reference: Mapping[str, Any], summary: Mapping[str, Any]) -> list
         if isinstance(ref, Mapping) and key != "best_params":
             out += _swept_checks(key, ref, summary)
         else:
-            out += _scalar_checks(key, ref, summary, has_accuracy)
+            out += _scalar_checks(key, ref, summary, has_accuracy, tolerances or {})
     return out
 
 
@@ -196,6 +206,7 @@ def judge(
     *,
     explanation: str = "",
     observations: Sequence[Observation] = (),
+    tolerances: Mapping[str, tuple[float, str]] | None = None,
 ) -> Verdict:
     """The verdict for one entry.
 
@@ -211,6 +222,8 @@ def judge(
     observations : sequence of callables
         Checks of what the chapter says in words, each ``summary -> (ok, text)`` or None
         when it cannot tell; they decide the verdict of entries without numbers.
+    tolerances : mapping, optional
+        Metric -> ``(points, why)`` replacing the default accuracy tolerance for this entry.
 
     Examples
     --------
@@ -221,7 +234,7 @@ def judge(
     """
     if summary is None:
         return Verdict(NOT_RUN)
-    checks = checks_for(reference, summary)
+    checks = checks_for(reference, summary, tolerances)
     seen = [o(summary) for o in observations]
     seen = [s for s in seen if s is not None]
     texts = tuple(f"{'yes' if ok else 'NO'}: {text}" for ok, text in seen)
