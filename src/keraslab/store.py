@@ -32,10 +32,11 @@ import os
 import socket
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from keraslab._store_rows import (CandidateRecord, FigureRecord, FitRecord, FoldRecord, RunRecord, RunSummary,
+                                  process_alive, process_start_token)
 from keraslab.errors import KeraslabValueError
 
 __all__ = [
@@ -132,111 +133,6 @@ CREATE INDEX IF NOT EXISTS fits_by_run ON fits (run_id);
 """
 
 
-@dataclass(frozen=True)
-class RunSummary:
-    """One line of ``keraslab runs``."""
-
-    id: int
-    experiment: str
-    kind: str
-    status: str
-    started_at: float
-    seconds: float | None
-    final_line: str
-    dataset_fingerprint: str
-    backend: str
-
-
-@dataclass(frozen=True)
-class FitRecord:
-    """One training: its per-epoch metrics as Keras' ``History.history`` dict."""
-
-    id: int
-    label: str
-    params: dict[str, Any]
-    status: str
-    seconds: float | None
-    error: str
-    history: dict[str, list[float]]
-    epoch_seconds: list[float]
-
-
-@dataclass(frozen=True)
-class FoldRecord:
-    candidate: int
-    fold: int
-    status: str
-    score: float | None
-    seconds: float | None
-    error: str
-
-
-@dataclass(frozen=True)
-class CandidateRecord:
-    idx: int
-    params: dict[str, Any]
-    status: str
-    mean_score: float | None
-    std_score: float | None
-
-
-@dataclass(frozen=True)
-class FigureRecord:
-    name: str
-    path: str
-    caption: str
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """Everything the store knows about one run."""
-
-    id: int
-    experiment: str
-    title: str
-    figure_numbers: list[str]
-    reference: dict[str, Any]
-    kind: str
-    status: str
-    spec: str
-    parameters: dict[str, Any]
-    dataset_fingerprint: str
-    backend: str
-    versions: dict[str, str]
-    started_at: float
-    finished_at: float | None
-    seconds: float | None
-    summary: dict[str, Any]
-    error: str
-    fits: list[FitRecord] = field(default_factory=list)
-    candidates: list[CandidateRecord] = field(default_factory=list)
-    folds: list[FoldRecord] = field(default_factory=list)
-    figures: list[FigureRecord] = field(default_factory=list)
-
-
-def _process_start_token(pid: int) -> str:
-    """Start time of a process (Linux ``/proc``), so a reused pid is not mistaken for ours."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    # Field 22 (starttime) counted after the parenthesised command name, which may hold spaces.
-    fields = stat.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else ""
-
-
-def _process_alive(pid: int, start_token: str) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    except OSError:
-        return False
-    return not start_token or _process_start_token(pid) in ("", start_token)
-
-
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=_json_default)
 
@@ -323,7 +219,7 @@ class ResultStore:
         rows = self._conn.execute(
             "SELECT id, host, pid, pid_start FROM runs WHERE status = 'running'"
         ).fetchall()
-        dead = [r["id"] for r in rows if r["host"] == host and not _process_alive(r["pid"], r["pid_start"])]
+        dead = [r["id"] for r in rows if r["host"] == host and not process_alive(r["pid"], r["pid_start"])]
         if dead:
             now = time.time()
             with self._conn:
@@ -376,19 +272,8 @@ class ResultStore:
             cursor = self._conn.execute(
                 "INSERT INTO runs (experiment, kind, status, spec, parameters, dataset_fingerprint, backend, "
                 "versions, host, pid, pid_start, started_at) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    experiment,
-                    kind,
-                    spec_text,
-                    _dumps(parameters or {}),
-                    dataset_fingerprint,
-                    backend,
-                    _dumps(versions or {}),
-                    socket.gethostname(),
-                    pid,
-                    _process_start_token(pid),
-                    time.time(),
-                ),
+                (experiment, kind, spec_text, _dumps(parameters or {}), dataset_fingerprint, backend,
+                 _dumps(versions or {}), socket.gethostname(), pid, process_start_token(pid), time.time()),
             )
         return int(cursor.lastrowid)
 
@@ -413,6 +298,15 @@ class ResultStore:
                 "WHERE id = ?",
                 (status, now, now, _dumps(summary or {}), error, run_id),
             )
+
+    def discard_run(self, run_id: int) -> None:
+        """Remove a run and everything recorded under it (a run refused before any fit started)."""
+        with self._conn:
+            fits = "SELECT id FROM fits WHERE run_id = ?"
+            self._conn.execute(f"DELETE FROM epochs WHERE fit_id IN ({fits})", (run_id,))
+            for table in ("folds", "candidates", "figures", "fits"):
+                self._conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+            self._conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     def begin_fit(self, run_id: int, label: str, params: dict[str, Any] | None = None) -> int:
         """Open one training of a run; its epochs follow with :meth:`record_epoch`."""
@@ -588,16 +482,6 @@ class ResultStore:
                 for key, value in json.loads(e["metrics"]).items():
                     history.setdefault(key, []).append(value)
                 seconds.append(e["seconds"])
-            fits.append(
-                FitRecord(
-                    id=f["id"],
-                    label=f["label"],
-                    params=json.loads(f["params"]),
-                    status=f["status"],
-                    seconds=f["seconds"],
-                    error=f["error"],
-                    history=history,
-                    epoch_seconds=seconds,
-                )
-            )
+            fits.append(FitRecord(id=f["id"], label=f["label"], params=json.loads(f["params"]), status=f["status"],
+                                  seconds=f["seconds"], error=f["error"], history=history, epoch_seconds=seconds))
         return fits

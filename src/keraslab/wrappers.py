@@ -16,8 +16,6 @@ goes at fit time.
 
 from __future__ import annotations
 
-import contextlib
-import random
 from typing import Any, Callable
 
 import keras
@@ -26,47 +24,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from keraslab import _intact, _routing
+from keraslab import _fitting, _intact, _routing
 from keraslab._defaults import default_classifier, default_regressor
-from keraslab._compiling import (build_model, clone_compiled, default_classifier_loss, ensure_compiled,
+from keraslab._keras_compile import (build_model, clone_compiled, default_classifier_loss, ensure_compiled,
                                   fresh_copy, last_activation, loss_from_logits, loss_kind, output_shapes)
 from keraslab._targets import MULTILABEL, ClassTargets, RegressionTargets, check_targets
 from keraslab.errors import KeraslabTypeError, KeraslabValueError, TrainingDivergedError
 
 __all__ = ["KerasClassifier", "KerasRegressor"]
-
-
-@contextlib.contextmanager
-def _seeded(seed: int | None):
-    """Seed Python, NumPy and Keras for one fit, then give the caller's global RNG state back."""
-    if seed is None:
-        yield
-        return
-    py_state, np_state = random.getstate(), np.random.get_state()
-    keras.utils.set_random_seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
-
-
-class _DivergenceGuard(keras.callbacks.Callback):
-    """Stop at the first epoch whose loss is not finite, and remember it for a clear error.
-
-    Checked per epoch, not per batch: reading a batch loss forces a device sync on
-    every step, and a NaN in any batch already makes the epoch's mean loss NaN.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.diverged_at: int | None = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(float(loss)):
-            self.diverged_at = epoch
-            self.model.stop_training = True
 
 
 class BaseWrapper(BaseEstimator):
@@ -228,13 +193,18 @@ class BaseWrapper(BaseEstimator):
 
     def _fit_or_raise(self, X, y, sample_weight, *, fresh: bool, epochs: int, classes=None) -> "BaseWrapper":
         routed = self._routed()
-        X = self._validate_X(X, reset=fresh)
+        batches = X if _fitting.is_batches(X) else None
+        if batches is not None:
+            X, y = self._batches_sample(batches, y, sample_weight, routed, fresh)
+        else:
+            X = self._validate_X(X, reset=fresh)
         if y is None:
             raise KeraslabValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
-        y = self._validate_y(X, y)
+        # With batches, X is the first batch and y one pass of targets: only y's rows are checked.
+        y = self._validate_y(X if batches is None else np.empty((len(y), 0)), y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        with _seeded(self._seed() if fresh else None):
+        with _fitting.seeded(self._seed() if fresh else None):
             if fresh:
                 keras.backend.clear_session()
                 self._learn_targets(y, classes)
@@ -242,17 +212,24 @@ class BaseWrapper(BaseEstimator):
                 model = self._compile(self._build_model(routed, X), routed, X)
             else:
                 model = self.model_
-            y_enc = self._encode(y)
-            weights = self._sample_weights(y, sample_weight, self._managed(routed, "class_weight"))
             fit_kwargs = {"epochs": epochs, **{k: v for k, v in routed.fit.items() if k != "epochs"}}
             validation = self._validation(self._managed(routed, "validation_data"))
             if validation is not None:
                 fit_kwargs["validation_data"] = validation
-            _intact.check_fit_rows(model, len(X), fit_kwargs)
-            guard = _DivergenceGuard()
+            if batches is not None:
+                # Batches carry their own size and targets; shuffle (of the batch order) still applies.
+                fit_kwargs.pop("batch_size", None)
+                fit_kwargs.pop("validation_split", None)
+                data = dict(x=_fitting.EncodedBatches(batches, self._encode, keras.config.floatx(),
+                                                      type(self).__name__))
+            else:
+                weights = self._sample_weights(y, sample_weight, self._managed(routed, "class_weight"))
+                data = dict(x=X, y=self._encode(y), sample_weight=weights)
+                _intact.check_fit_rows(model, len(X), fit_kwargs)
+            guard = _fitting.DivergenceGuard()
             callbacks = fresh_copy(list(self.callbacks or []) + list(routed.managed.get("callbacks") or []))
             with _intact.intact(model, rollback_on_error=not fresh) as saved:
-                history = model.fit(X, y_enc, sample_weight=weights, callbacks=callbacks + [guard], **fit_kwargs)
+                history = model.fit(**data, callbacks=callbacks + [guard], **fit_kwargs)
         if guard.diverged_at is not None:
             if not fresh:
                 _intact.rollback(model, saved)
@@ -267,6 +244,13 @@ class BaseWrapper(BaseEstimator):
         for key, values in history.history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
         return self
+
+    def _batches_sample(self, batches, y, sample_weight, routed: _routing.Routed, fresh: bool):
+        """A PyDataset ``X``: its first batch's inputs (sample shape) and one pass of targets."""
+        x0, targets = _fitting.batches_sample(
+            batches, type(self).__name__, fresh=fresh, y=y, sample_weight=sample_weight,
+            class_weight=self._managed(routed, "class_weight"), validation_split=routed.fit.get("validation_split"))
+        return self._validate_X(x0, reset=fresh), targets
 
     def _managed(self, routed: _routing.Routed, name: str) -> Any:
         """``name`` set as the wrapper's own parameter or as ``fit__name``: one value, handled one way."""
@@ -289,13 +273,19 @@ class BaseWrapper(BaseEstimator):
             out += (_check_sample_weight(data[2], x_val, dtype=np.float32),)
         return out
 
-    def fit(self, X, y, sample_weight=None, **fit_params) -> "BaseWrapper":
+    def fit(self, X, y=None, sample_weight=None, **fit_params) -> "BaseWrapper":
         """Build a fresh model (unless ``warm_start``) and train it for ``epochs`` epochs.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
-        y : array-like
+        X : array-like of shape (n_samples, ...) or keras.utils.PyDataset
+            A PyDataset (e.g. the augmentation flow of :mod:`keraslab.data`, or
+            :class:`~keraslab.data.shapes.ShapesDataset`) gives ``(x, y)`` batches that are
+            trained on as they come (new augmentations every epoch); ``y`` and
+            ``sample_weight`` must then be None, ``batch_size`` and ``validation_split``
+            do not apply, and the classes are learned from the dataset's ``y`` array,
+            its ``num_classes``, or one pass over its batches.
+        y : array-like, or None with a PyDataset
         sample_weight : array-like of shape (n_samples,), default=None
         **fit_params
             Not accepted: set ``fit__name`` parameters instead, so that clones keep them.
@@ -323,6 +313,8 @@ class BaseWrapper(BaseEstimator):
     def _raw_predict(self, X):
         """The model's raw output(s) for X; a stateful model's fixed batch is padded and trimmed."""
         check_is_fitted(self)
+        if _fitting.is_batches(X):  # every batch's inputs, in order (their targets are not needed)
+            X = _fitting.unbatch(X, type(self).__name__)[0]
         X = self._validate_X(X, reset=False)
         kwargs = dict(self._routed().predict)
         kwargs.setdefault("verbose", 0)
@@ -436,6 +428,11 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
         proba = self.predict_proba(X)  # checks fitted before _targets is touched
         return self._targets.decode(proba)
 
+    def score(self, X, y=None, sample_weight=None) -> float:
+        """Mean accuracy of :meth:`predict` on ``(X, y)``, or on a PyDataset's batches (``y=None``)."""
+        X, y = _fitting.scoring_data(X, y, type(self).__name__)
+        return super().score(X, y, sample_weight=sample_weight)
+
 
 class KerasRegressor(RegressorMixin, BaseWrapper):
     """A scikit-learn regressor over a Keras model (``score`` is R^2).
@@ -492,7 +489,9 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
         out = self._raw_predict(X)
         return self._targets.decode(out)
 
-    def score(self, X, y, sample_weight=None) -> float:
-        """R^2 of :meth:`predict` against ``y``; targets of more than two dimensions are flattened per sample."""
+    def score(self, X, y=None, sample_weight=None) -> float:
+        """R^2 of :meth:`predict` against ``y`` (or a PyDataset's targets, ``y=None``); targets of more
+        than two dimensions are flattened per sample."""
         check_is_fitted(self)
+        X, y = _fitting.scoring_data(X, y, type(self).__name__)
         return super().score(X, self._targets.flat(y), sample_weight=sample_weight)

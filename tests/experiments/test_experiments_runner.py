@@ -12,7 +12,8 @@ import pytest
 
 from keraslab.experiments import interrupt, load_spec, spec_from_dict
 from keraslab.experiments.runner import run
-from keraslab.experiments.training import EpochRecorder, final_line
+from keraslab.experiments.recorder import EpochRecorder
+from keraslab.experiments.training import final_line
 from keraslab.store import ResultStore
 
 FINAL = re.compile(r"^Epoch (\d+)/(\d+) - \d+s - loss: \S+( - \w+: \S+)*$")
@@ -118,6 +119,8 @@ def flaky_model(number_of_layers=1, neurons_per_layer=8, input_shape=(64,), n_cl
 
 def test_cv_records_a_failed_fold_as_failed_never_as_a_score(store, tmp_path, monkeypatch):
     (tmp_path / "flaky_builds.py").write_text(textwrap.dedent(FLAKY))
+    # Fits one after another, so "the second build" is fold 2's (vectorised fits build members ahead).
+    monkeypatch.setenv("KERASLAB_PARALLEL_FITS", "0")
     monkeypatch.syspath_prepend(str(tmp_path))
     sys.modules.pop("flaky_builds", None)
     spec = spec_from_dict({"data": {**DIGITS, "scaling": "none", "subset": 300},

@@ -9,7 +9,7 @@ from keraslab.experiments import interrupt, spec_from_dict
 from keraslab.experiments.runner import run
 from keraslab.experiments.searching import build_search
 from keraslab.experiments.spec import SpecError
-from keraslab.experiments.training import EpochRecorder
+from keraslab.experiments.recorder import SearchRecorder
 from keraslab.store import ResultStore
 
 DIGITS = {"dataset": "digits", "layout": "flat", "scaling": "none", "subset": 240}
@@ -52,21 +52,24 @@ def test_cv_gives_cross_val_scores_folds_and_seeds(store):
     np.testing.assert_allclose(result.summary["fold_scores"], expected, rtol=1e-6)
 
 
-def test_a_stopped_search_keeps_finished_fits_and_resumes_without_the_cut_one(store, monkeypatch):
-    original = EpochRecorder.on_train_batch_end
+def test_a_stopped_search_ends_after_the_fit_in_progress_and_resumes_from_it(store, monkeypatch):
+    original = SearchRecorder.on_fit
     calls = []
 
-    def stop_in_third_fit(self, batch, logs=None):
-        calls.append(batch)
-        if len(calls) == 2 * 2 + 1:  # 2 batches per fit (120 training rows / 64): stop in the 3rd fit
-            interrupt.request_stop()
-        original(self, batch, logs)
+    def stop_during_second_fit(self, key, fold, subset, result):
+        calls.append(fold)
+        if len(calls) == 2:
+            interrupt.request_stop()  # what the first Ctrl-C does, while the second fit trains
+        original(self, key, fold, subset, result)
 
-    monkeypatch.setattr(EpochRecorder, "on_train_batch_end", stop_in_third_fit)
+    monkeypatch.setattr(SearchRecorder, "on_fit", stop_during_second_fit)
     stopped = run(_spec(GRID), store=store, progress=False)
     assert stopped.status == "interrupted"
-    assert [f.status for c in stopped.candidates for f in c.folds] == ["finished", "finished", "interrupted"]
-    monkeypatch.setattr(EpochRecorder, "on_train_batch_end", original)
+    assert [f.status for c in stopped.candidates for f in c.folds] == ["finished", "finished"]
+    record = store.run(stopped.run_id)
+    # Epochs come from each fit's history (no callback on the estimator).
+    assert [len(f.history["loss"]) for f in record.fits] == [1, 1] and "val_loss" not in record.fits[0].history
+    monkeypatch.setattr(SearchRecorder, "on_fit", original)
     resumed = run(_spec(GRID), store=store, progress=False)
     assert resumed.summary["fits"] == {"computed": 2, "resumed": 2, "planned": 4}
     assert resumed.status == "finished" and len(resumed.summary["cv_results"]["params"]) == 2 * 1
@@ -166,3 +169,14 @@ def test_a_training_sends_its_epochs_to_mlflow(store, tmp_path):
     history = client.get_metric_history(result.summary["mlflow_run_id"], "val_loss")
     assert [m.step for m in history] == [1, 2]
     assert [m.value for m in history] == pytest.approx(result.fits[0].history["val_loss"])
+
+
+def test_a_journal_of_other_settings_is_refused_and_leaves_no_run(store):
+    from keraslab.experiments.searching import JournalConflict
+
+    small = {**GRID, "params": {"model.number_of_layers": [1], "model.neurons_per_layer": [8]}}
+    first = run(_spec(small), store=store, progress=False)
+    with pytest.raises(JournalConflict, match="train.batch_size: 64 there, 32 here.*--restart"):
+        run(_spec(small, train={"epochs": 1, "batch_size": 32}), store=store, progress=False)
+    assert [r.id for r in store.runs()] == [first.run_id]  # nothing recorded for the refused run
+    assert run(_spec(small), store=store, progress=False).summary["fits"]["resumed"] == 2  # journal intact

@@ -1,37 +1,156 @@
-"""Recording the fits of a search or cross-validation run in the result store.
+"""Recording a run in the result store: one module for every kind of run.
 
-:class:`SearchRecorder` is the fit listener (see :mod:`keraslab.search.listen`) of
-every search-backed run (``cv``, ``grid``, ``random``, ``multires``, ``halving``,
-``optuna``): it gives each (candidate, subset) an index in the order of
-``cv_results_``, writes each fold to the store as its fit ends (``finished`` with
-its score, ``failed`` with the error and *no* score, ``interrupted``), counts fits
-computed and fits read back from the journal, and drives the progress bar.
+* :class:`EpochRecorder` — the Keras callback of one live training (``train`` and
+  ``sweep`` kinds): opens the fit, writes each finished epoch as it ends, stops
+  after the current batch on a stop request (Ctrl-C), and closes the fit as
+  ``finished``, ``failed`` or ``interrupted``.
+* :class:`SearchRecorder` — the fit listener (see :mod:`keraslab.search.listen`) of
+  every search-backed run (``cv``, ``grid``, ``random``, ``multires``, ``halving``):
+  it gives each (candidate, subset) an index in the order of ``cv_results_``,
+  writes each fold as its fit ends (``finished`` with its score, ``failed`` with the
+  error and *no* score) together with the fit's per-epoch metrics, which the search
+  engine hands over in the result's ``"history"`` — no callback on the estimator,
+  so fits may run vectorised, in other processes or on Dask and still have their
+  epochs recorded. It counts fits computed and fits read back from the journal,
+  and drives the progress bar.
+* :func:`record_trial` — one finished Optuna trial (``optuna`` kind), as it finishes.
 
-Per-epoch metrics come from :class:`SearchEpochs`, a stateless Keras callback put
-on the estimator: it finds the active recorder through module state (the estimator
-is cloned and fingerprinted by the search, so it must not hold a store). Fits that
-run in other processes (``n_jobs > 1``, Dask) record their folds, not their epochs.
-
-A stop request (the first Ctrl-C) cuts the current fit short after its batch; the
-recorder then raises :class:`SearchStopped` *before* the search journals that fit,
-so a resumed run computes it again rather than reading back a partial training.
+A stop request (the first Ctrl-C) during a search ends it after the fit in
+progress: that fit is journaled and recorded first, then the recorder raises
+:class:`SearchStopped`, so a resumed run reads it back.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import math
+import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import keras
 import numpy as np
 
 from keraslab.experiments import interrupt
-from keraslab.experiments.training import EpochRecorder
 from keraslab.store import ResultStore
 
-__all__ = ["FoldResult", "CandidateResult", "SearchRecorder", "SearchEpochs", "SearchStopped", "cv_results"]
+__all__ = ["TIMER_KEY", "EpochRecorder", "RunRecorder", "FoldResult", "CandidateResult", "SearchRecorder", "SearchStopped", "record_trial", "cv_results"]
+
+
+#: The log key :class:`keraslab.callbacks.EpochTimer` writes an epoch's seconds under.
+TIMER_KEY = "seconds"
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """One fit's record: each finished epoch into the store as it ends; stop after the batch when asked.
+
+    An epoch cut short by a stop request is not recorded: its numbers would describe
+    part of an epoch under a whole epoch's name. Open one with :meth:`open` and end
+    it with :meth:`closing` (or let a :class:`SearchRecorder` end it with its fold).
+    """
+
+    def __init__(self, store: ResultStore, fit_id: int) -> None:
+        super().__init__()
+        self.store = store
+        self.fit_id = fit_id
+        self.history: dict[str, list[float]] = {}
+        self.epoch_seconds: list[float] = []
+        self.cut_short = False
+        self.seconds = 0.0
+        self._batches = 0
+        self._start = time.perf_counter()
+
+    @classmethod
+    def open(cls, store: ResultStore, run_id: int, label: str, params: dict[str, Any] | None = None
+             ) -> "EpochRecorder":
+        """A new ``running`` fit of run ``run_id``, recorded by the returned callback."""
+        return cls(store, store.begin_fit(run_id, label, params))
+
+    @contextlib.contextmanager
+    def closing(self) -> Iterator[dict[str, str]]:
+        """End the fit when the block ends: the status the block set (``finished`` by default),
+        ``interrupted`` on Ctrl-C, ``failed`` with the error on any other exception (re-raised)."""
+        outcome = {"status": "finished", "error": ""}
+        try:
+            yield outcome
+        except KeyboardInterrupt:
+            self._end("interrupted", "")
+            raise
+        except Exception as exc:
+            self._end("failed", f"{type(exc).__name__}: {exc}")
+            raise
+        self._end(outcome["status"], outcome["error"])
+
+    def _end(self, status: str, error: str) -> None:
+        self.seconds = time.perf_counter() - self._start
+        self.store.end_fit(self.fit_id, status, seconds=self.seconds, error=error)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._batches = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._batches = batch + 1
+        if interrupt.requested():
+            self.model.stop_training = True
+            steps = (self.params or {}).get("steps")
+            self.cut_short = steps is None or self._batches < steps
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.cut_short:
+            return
+        metrics = {k: float(v) for k, v in (logs or {}).items() if k != TIMER_KEY}
+        seconds = (logs or {}).get(TIMER_KEY)
+        self.store.record_epoch(self.fit_id, epoch + 1, metrics, seconds=seconds)
+        for key, value in metrics.items():
+            self.history.setdefault(key, []).append(value)
+        self.epoch_seconds.append(float(seconds) if seconds is not None else float("nan"))
+
+
+class RunRecorder:
+    """One run's record: opened ``running`` by :meth:`begin`, closed exactly once by :meth:`finish`.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from keraslab.store import ResultStore
+    >>> store = ResultStore(pathlib.Path(tempfile.mkdtemp()) / "runs.sqlite")
+    >>> run = RunRecorder.begin(store, "demo", kind="train", spec_text="")
+    >>> fit = run.fit("baseline")
+    >>> with fit.closing():
+    ...     fit.on_epoch_end(0, {"loss": 0.5, "seconds": 1.0})
+    >>> run.finish("finished", summary={"final_line": "loss 0.5"})
+    >>> store.run(run.run_id).fits[0].history, store.run(run.run_id).status
+    ({'loss': [0.5]}, 'finished')
+    """
+
+    def __init__(self, store: ResultStore, run_id: int) -> None:
+        self.store, self.run_id = store, run_id
+
+    @classmethod
+    def begin(cls, store: ResultStore, experiment: str, **details: Any) -> "RunRecorder":
+        """Open a run (``details``: ``kind``, ``spec_text``, ``parameters``, ``backend``, ``versions``)."""
+        return cls(store, store.begin_run(experiment, **details))
+
+    def fit(self, label: str, params: dict[str, Any] | None = None) -> EpochRecorder:
+        """A new fit of this run, recorded by the returned Keras callback."""
+        return EpochRecorder.open(self.store, self.run_id, label, params)
+
+    def set_fingerprint(self, fingerprint: str) -> None:
+        """The data's fingerprint, once it is loaded."""
+        self.store.set_fingerprint(self.run_id, fingerprint)
+
+    def add_figure(self, name: str, path: Any) -> None:
+        """A figure file of the run (drawn into ``store.run_folder(run_id)``)."""
+        self.store.add_figure(self.run_id, name, path)
+
+    def finish(self, status: str, *, summary: dict[str, Any] | None = None, error: str = "") -> None:
+        """Close the run as ``finished``, ``interrupted`` or ``failed``."""
+        self.store.finish_run(self.run_id, status, summary=summary, error=error)
+
+    def discard(self) -> None:
+        """Remove the run and all it recorded: it was refused before any fit started."""
+        self.store.discard_run(self.run_id)
 
 
 class SearchStopped(Exception):
@@ -87,37 +206,6 @@ def cv_results(candidates: list[CandidateResult]) -> dict[str, Any]:
     }
 
 
-_ACTIVE: "SearchRecorder | None" = None
-
-
-class SearchEpochs(keras.callbacks.Callback):
-    """Forwards a fit's epochs to the active :class:`SearchRecorder`; does nothing without one."""
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        self._delegate = _ACTIVE.open_fit() if _ACTIVE is not None else None
-        if self._delegate is not None:
-            self._delegate.set_model(self.model)
-            self._delegate.set_params(self.params)
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        if getattr(self, "_delegate", None) is not None:
-            self._delegate.on_epoch_begin(epoch, logs)
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if getattr(self, "_delegate", None) is not None:
-            self._delegate.on_train_batch_end(batch, logs)
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if getattr(self, "_delegate", None) is not None:
-            self._delegate.on_epoch_end(epoch, logs)
-
-    def __deepcopy__(self, memo: dict) -> "SearchEpochs":
-        return SearchEpochs()  # stateless: a clone never carries a fit's delegate
-
-    def __repr__(self) -> str:
-        return "SearchEpochs()"
-
-
 def _params_of(key: str) -> dict[str, Any]:
     """Parameters back from a journal key (``stable_repr`` of a dict of plain TOML values)."""
     try:
@@ -162,29 +250,8 @@ class SearchRecorder:
         self.candidates: list[CandidateResult] = []
         self._index: dict[tuple[str, str], int] = {}
         self._folds_planned: dict[int, set[int]] = {}
-        self._open: EpochRecorder | None = None
         self.n_planned = self.n_computed = self.n_resumed = 0
         self.best: float | None = None
-
-    # -- activation (for SearchEpochs) ---------------------------------------------
-    def __enter__(self) -> "SearchRecorder":
-        global _ACTIVE
-        _ACTIVE = self
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        global _ACTIVE
-        _ACTIVE = None
-        if self._open is not None:  # a fit that never reached the listener (the search stopped)
-            self.store.end_fit(self._open.fit_id, "interrupted")
-            self._open = None
-
-    def open_fit(self) -> EpochRecorder:
-        """A new fit record for the training that is starting in this process."""
-        if self._open is not None:  # its training ended without a result (should not happen): close it
-            self.store.end_fit(self._open.fit_id, "interrupted")
-        self._open = EpochRecorder(self.store, self.store.begin_fit(self.run_id, "search fit"))
-        return self._open
 
     # -- the listener protocol ------------------------------------------------------------
     def on_planned(self, key: str, fold: int, subset: str) -> None:
@@ -206,19 +273,18 @@ class SearchRecorder:
         self._record(key, fold, subset, result, fit_id=None, resumed=True)
 
     def on_fit(self, key: str, fold: int, subset: str, result: dict) -> None:
-        fitted, self._open = self._open, None
         idx = self._index[(key, subset)]
         label = f"candidate {idx} fold {fold + 1}" + ("" if subset == "full" else f" subset {subset}")
-        fit_id = fitted.fit_id if fitted is not None else self.store.begin_fit(self.run_id, label)
-        self.store.describe_fit(fit_id, label, self.candidates[idx].params)
-        if fitted is not None and fitted.cut_short:
-            seconds = float(result.get("fit_time") or 0.0)
-            self.store.end_fit(fit_id, "interrupted", seconds=seconds)
-            self.store.record_fold(self.run_id, idx, fold + 1, status="interrupted", fit_id=fit_id, seconds=seconds)
-            self.candidates[idx].folds.append(FoldResult(fold + 1, "interrupted", None, seconds))
-            raise SearchStopped
+        fit_id = self.store.begin_fit(self.run_id, label, self.candidates[idx].params)
+        history = dict(result.get("history") or {})
+        seconds = history.pop(TIMER_KEY, None)
+        for epoch, metrics in enumerate(zip(*history.values()) if history else (), start=1):
+            self.store.record_epoch(fit_id, epoch, dict(zip(history, metrics)),
+                                    seconds=seconds[epoch - 1] if seconds and len(seconds) >= epoch else None)
         self.n_computed += 1
         self._record(key, fold, subset, result, fit_id=fit_id, resumed=False)
+        if interrupt.requested():  # the fit is journaled (the engine journals before telling us): stop here
+            raise SearchStopped
 
     # -- writing --------------------------------------------------------------------------
     def _record(self, key: str, fold: int, subset: str, result: dict, *, fit_id: int | None, resumed: bool) -> None:
@@ -249,3 +315,21 @@ class SearchRecorder:
     def fits_line(self) -> str:
         """``fits: N computed, M resumed of T``: what this run did, what it read back."""
         return f"fits: {self.n_computed} computed, {self.n_resumed} resumed of {self.n_planned}"
+
+
+def record_trial(store: ResultStore, run_id: int, idx: int, params: dict[str, Any], scores: list[float | None],
+                 *, resumed: bool = False) -> CandidateResult:
+    """One complete Optuna trial as candidate ``idx`` with one fold per CV split (``None``: no score).
+
+    Called as each trial finishes, so a run killed mid-study keeps the trials it completed.
+    """
+    candidate = CandidateResult(idx, params)
+    for i, score in enumerate(scores):
+        status = "finished" if score is not None else "failed"
+        value = None if score is None else float(score)
+        candidate.folds.append(FoldResult(i + 1, status, value, 0.0, "" if value is not None else "no score",
+                                          resumed))
+        store.record_fold(run_id, idx, i + 1, status=status, score=value)
+    store.record_candidate(run_id, idx, params, status=candidate.status, mean_score=candidate.mean,
+                           std_score=candidate.std)
+    return candidate

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from keraslab.experiments import interrupt
-from keraslab.experiments.recorder import CandidateResult, cv_results
+from keraslab.experiments.recorder import CandidateResult, RunRecorder, cv_results
 from keraslab.experiments.figures import draw_figures
 from keraslab.experiments.inputs import Inputs, load_inputs
 from keraslab.experiments.reference import compare
@@ -56,7 +56,7 @@ class RunResult:
 
     def describe(self) -> str:
         """What the CLI prints after a run: final line(s), chapter comparison, figure paths."""
-        from keraslab.search.cost import format_seconds
+        from keraslab._console import format_seconds
 
         s = self.spec
         figures = f" (Figs {', '.join(s.figures)})" if s.figures else ""
@@ -143,8 +143,9 @@ def run(
     db.save_experiment(spec.name, title=spec.title, figures=spec.figures, reference=spec.reference)
     parameters = {"overrides": list(spec.overrides), "epochs": spec.train.epochs,
                   "batch_size": spec.train.batch_size, "subset": spec.data.subset}
-    run_id = db.begin_run(spec.name, kind=spec.kind, spec_text=spec.to_toml(), parameters=parameters,
-                          backend=keras.backend.backend(), versions=_versions())
+    record = RunRecorder.begin(db, spec.name, kind=spec.kind, spec_text=spec.to_toml(), parameters=parameters,
+                               backend=keras.backend.backend(), versions=_versions())
+    run_id = record.run_id
     result = RunResult(run_id, spec, "running", 0.0, db.path)
     start = time.perf_counter()
     stream = stream if stream is not None else sys.stderr
@@ -152,7 +153,7 @@ def run(
         with interrupt.stop_on_ctrl_c():
             try:
                 inputs = load_inputs(spec.data)
-                db.set_fingerprint(run_id, inputs.fingerprint)
+                record.set_fingerprint(inputs.fingerprint)
                 _dispatch(spec, inputs, db, result, progress, stream, restart)
                 result.status = "interrupted" if interrupt.requested() else "finished"
             except KeyboardInterrupt:
@@ -161,20 +162,25 @@ def run(
             result.summary = _summarise(spec, result)
             result.figures = draw_figures(spec, result, inputs, db.run_folder(run_id))
         for name, path in result.figures.items():
-            db.add_figure(run_id, name, path)
+            record.add_figure(name, path)
         result.seconds = time.perf_counter() - start
-        db.finish_run(run_id, result.status, summary=result.summary)
+        record.finish(result.status, summary=result.summary)
         if tracking:
             from keraslab.experiments.mlflow_sink import log_run_to_mlflow
 
             result.summary["mlflow_run_id"] = log_run_to_mlflow(db, run_id, tracking)
         return result
     except BaseException as exc:
+        from keraslab.experiments.searching import JournalConflict
+
+        if isinstance(exc, JournalConflict):  # refused before any fit: nothing to keep, nothing recorded
+            record.discard()
+            raise
         result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
         if isinstance(exc, KeyboardInterrupt):
             result.status = "interrupted"
         result.summary = _summarise(spec, result)
-        db.finish_run(run_id, result.status, summary=result.summary, error=result.error)
+        record.finish(result.status, summary=result.summary, error=result.error)
         raise
     finally:
         if owns_store:
@@ -184,7 +190,7 @@ def run(
 def _dispatch(spec: ExperimentSpec, inputs: Inputs, db: ResultStore, result: RunResult,
               progress: bool, stream: TextIO, restart: bool) -> None:
     from keraslab.experiments.searching import run_search
-    from keraslab.search.cost import ProgressBar
+    from keraslab._console import ProgressBar
 
     kind = spec.kind
     if kind == "train":
@@ -210,7 +216,7 @@ def _dispatch(spec: ExperimentSpec, inputs: Inputs, db: ResultStore, result: Run
     bar = ProgressBar(0, stream=stream, enabled=progress)
     if progress and spec.kind in ("cv", "grid", "random"):  # the chapter's line; adaptive kinds learn their size
         from keraslab.experiments.searching import planned_candidates
-        from keraslab.search.cost import fits_line
+        from keraslab._console import fits_line
 
         stream.write(fits_line(spec.explore.folds, planned_candidates(spec)) + "\n")
     if spec.kind == "optuna":

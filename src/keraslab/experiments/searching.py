@@ -33,7 +33,7 @@ from typing import Any, Iterator
 
 from keraslab.errors import KeraslabValueError
 from keraslab.experiments.inputs import Inputs
-from keraslab.experiments.recorder import CandidateResult, SearchEpochs, SearchRecorder, SearchStopped
+from keraslab.experiments.recorder import CandidateResult, SearchRecorder, SearchStopped
 from keraslab.experiments.spec import ExperimentSpec
 from keraslab.store import ResultStore
 
@@ -188,7 +188,6 @@ def _scoring(spec: ExperimentSpec) -> Any:
 
 def build_search(spec: ExperimentSpec, inputs: Inputs, journal: str | os.PathLike | None) -> Any:
     """The unfitted keraslab search that runs the spec's ``[explore]`` (any kind but ``sweep``)."""
-    from keraslab.callbacks import EpochTimer
     from keraslab.experiments.training import make_estimator
 
     e = spec.explore
@@ -196,7 +195,8 @@ def build_search(spec: ExperimentSpec, inputs: Inputs, journal: str | os.PathLik
         raise KeraslabValueError(
             f"explore.scaler works on flat rows; set data.layout = \"flat\". Received: layout={spec.data.layout!r}"
         )
-    estimator = make_estimator(spec, inputs, callbacks=[EpochTimer("seconds"), SearchEpochs()], scaler=e.scaler)
+    # No callbacks: epochs are recorded from each fit's history, so fits may be vectorised.
+    estimator = make_estimator(spec, inputs, scaler=e.scaler)
     to_search, _ = _names(spec)
     common = dict(scoring=_scoring(spec), cv=_splitter(spec, inputs), n_jobs=e.n_jobs, refit=False,
                   journal=None if journal is None else os.fspath(journal))
@@ -283,7 +283,7 @@ def run_search(spec: ExperimentSpec, inputs: Inputs, *, store: ResultStore, run_
     _, to_spec = _names(spec)
     recorder = SearchRecorder(store, run_id, lambda name: to_spec.get(name) or _spec_name(name), progress)
     stopped = False
-    with _backend(spec), recorder, listening(recorder), warnings.catch_warnings():
+    with _backend(spec), listening(recorder), warnings.catch_warnings():
         # Failed fits are recorded as failed folds with their error; scikit-learn's warnings would repeat them.
         warnings.filterwarnings("ignore", category=FitFailedWarning)
         warnings.filterwarnings("ignore", message="One or more of the test scores are non-finite")

@@ -23,7 +23,7 @@ from typing import Any
 from keraslab.errors import KeraslabValueError
 from keraslab.experiments import interrupt
 from keraslab.experiments.inputs import Inputs
-from keraslab.experiments.recorder import CandidateResult, FoldResult
+from keraslab.experiments.recorder import CandidateResult, record_trial
 from keraslab.experiments.spec import ExperimentSpec
 from keraslab.store import ResultStore
 
@@ -63,7 +63,6 @@ def run_study(spec: ExperimentSpec, inputs: Inputs, *, store: ResultStore, run_i
     except ImportError:
         raise KeraslabValueError('kind = "optuna" needs Optuna: pip install optuna optuna-integration pandas. '
                                  "Received: kind='optuna'") from None
-    from keraslab.callbacks import EpochTimer
     from keraslab.experiments.searching import _names, _scoring, _spec_name, _splitter, discard_journal
     from keraslab.experiments.spaces import space_from_toml
     from keraslab.experiments.training import make_estimator
@@ -82,14 +81,31 @@ def run_study(spec: ExperimentSpec, inputs: Inputs, *, store: ResultStore, run_i
     _check_identity(journal, identity)
     to_search, to_spec = _names(spec)
     space = space_from_toml({to_search[k]: v for k, v in e.params.items()})
-    estimator = make_estimator(spec, inputs, callbacks=[EpochTimer("seconds")], scaler="none")
+    estimator = make_estimator(spec, inputs, scaler="none")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = shared_study(spec.name, storage, sampler=optuna.samplers.TPESampler(seed=e.random_state))
     done_before = {t.number for t in study.trials if t.state.is_finished()}
     remaining = max(0, e.n_trials - len(done_before))
     cv = _splitter(spec, inputs)
 
-    def stop_on_request(study: Any, trial: Any) -> None:
+    folds = cv.get_n_splits(inputs.x_train, inputs.y_train)
+    candidates: list[CandidateResult] = []
+    recorded: set[int] = set()
+
+    def record(trial: Any, resumed: bool) -> None:
+        if trial.state != optuna.trial.TrialState.COMPLETE or trial.number in recorded:
+            return
+        recorded.add(trial.number)
+        params = {to_spec.get(k) or _spec_name(k): v for k, v in trial.params.items()}
+        scores = [trial.user_attrs.get(f"split{i}_test_score") for i in range(folds)]
+        candidates.append(record_trial(store, run_id, len(candidates), params, scores, resumed=resumed))
+
+    for trial in study.trials:
+        if trial.number in done_before:
+            record(trial, resumed=True)
+
+    def record_and_stop(study: Any, trial: Any) -> None:
+        record(trial, resumed=False)  # as each trial finishes, not at the end
         if interrupt.requested():
             study.stop()
 
@@ -98,25 +114,10 @@ def run_study(spec: ExperimentSpec, inputs: Inputs, *, store: ResultStore, run_i
         search = OptunaSearchCV(estimator, distributions_from_space(space), cv=cv, enable_pruning=True,
                                 max_iter=spec.train.epochs, n_trials=remaining, study=study, refit=False,
                                 random_state=e.random_state, scoring=_scoring(spec),
-                                callbacks=[stop_on_request])
+                                callbacks=[record_and_stop])
         search.fit(inputs.x_train, inputs.y_train)
-    folds = cv.get_n_splits(inputs.x_train, inputs.y_train)
-    candidates: list[CandidateResult] = []
-    for trial in study.trials:
-        if trial.state != optuna.trial.TrialState.COMPLETE:
-            continue
-        idx = len(candidates)
-        params = {to_spec.get(k) or _spec_name(k): v for k, v in trial.params.items()}
-        candidate = CandidateResult(idx, params)
-        for i in range(folds):
-            score = trial.user_attrs.get(f"split{i}_test_score")
-            status = "finished" if score is not None else "failed"
-            candidate.folds.append(FoldResult(i + 1, status, None if score is None else float(score), 0.0,
-                                              "" if score is not None else "no score", trial.number in done_before))
-            store.record_fold(run_id, idx, i + 1, status=status, score=candidate.folds[-1].score)
-        store.record_candidate(run_id, idx, params, status=candidate.status, mean_score=candidate.mean,
-                               std_score=candidate.std)
-        candidates.append(candidate)
+    for trial in study.trials:  # trials other processes finished on a shared study meanwhile
+        record(trial, resumed=False)
     finished_now = sum(1 for t in study.trials if t.state.is_finished()) - len(done_before)
     pruned = sum(1 for t in study.trials if t.state == optuna.trial.TrialState.PRUNED)
     counts = {"computed": finished_now * folds, "resumed": len(done_before) * folds,

@@ -1,17 +1,18 @@
-"""One training of one model: build from the spec, fit, record every epoch in the store.
+"""One training of one model: build from the spec, fit through the scikit-learn wrapper, record.
 
-Two ways in, one record: :func:`train_model` fits a Keras model directly (arrays or
-generated batches, Keras' own progress bar), and :func:`make_estimator` builds the
-scikit-learn wrapper for cross-validation and searches. Both attach a
-:class:`EpochRecorder`, which writes each *finished* epoch to the store as it ends,
-with its seconds from :class:`keraslab.callbacks.EpochTimer`.
+Two ways in, one road to ``model.fit``: :func:`train_model` trains the spec's model
+once (arrays, or generated batches as a ``keras.utils.PyDataset``; Keras' own
+progress bar) and :func:`make_estimator` builds the wrapper for cross-validation and
+searches. Both go through :class:`keraslab.KerasClassifier` /
+:class:`keraslab.KerasRegressor`, so seeding, target encoding, data-derived build
+arguments and the NaN guard are the wrapper's (:mod:`keraslab._fitting`). Epochs
+are written by the recorder's callback (:class:`keraslab.experiments.recorder.EpochRecorder`).
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,15 +20,14 @@ import keras
 import numpy as np
 
 from keraslab.callbacks import EpochTimer, ResetStatesEachEpoch
-from keraslab.errors import KeraslabValueError
 from keraslab.experiments import interrupt
 from keraslab.experiments.inputs import Inputs
+from keraslab.experiments.recorder import TIMER_KEY, EpochRecorder
 from keraslab.experiments.spec import ExperimentSpec
 from keraslab.store import ResultStore
 
-__all__ = ["FitResult", "EpochRecorder", "train_model", "make_estimator", "final_line", "build_kwargs"]
+__all__ = ["FitResult", "train_model", "make_estimator", "final_line", "build_kwargs"]
 
-_TIMER_KEY = "seconds"
 #: Keras 3 names -> the chapter's (Keras 2) names in the final line.
 _SHORT = {"accuracy": "acc", "val_accuracy": "val_acc"}
 
@@ -86,43 +86,6 @@ def final_line(history: dict[str, list[float]], epoch_seconds: list[float], epoc
     return " - ".join(parts)
 
 
-class EpochRecorder(keras.callbacks.Callback):
-    """Write each finished epoch to the store; stop after the current batch when asked.
-
-    An epoch cut short by a stop request is not recorded: its numbers would describe
-    part of an epoch under a whole epoch's name.
-    """
-
-    def __init__(self, store: ResultStore, fit_id: int) -> None:
-        super().__init__()
-        self.store = store
-        self.fit_id = fit_id
-        self.history: dict[str, list[float]] = {}
-        self.epoch_seconds: list[float] = []
-        self.cut_short = False
-        self._batches = 0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._batches = 0
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self._batches = batch + 1
-        if interrupt.requested():
-            self.model.stop_training = True
-            steps = (self.params or {}).get("steps")
-            self.cut_short = steps is None or self._batches < steps
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if self.cut_short:
-            return
-        metrics = {k: float(v) for k, v in (logs or {}).items() if k != _TIMER_KEY}
-        seconds = (logs or {}).get(_TIMER_KEY)
-        self.store.record_epoch(self.fit_id, epoch + 1, metrics, seconds=seconds)
-        for key, value in metrics.items():
-            self.history.setdefault(key, []).append(value)
-        self.epoch_seconds.append(float(seconds) if seconds is not None else float("nan"))
-
-
 def build_kwargs(spec: ExperimentSpec, inputs: Inputs, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Arguments for the build function: the spec's, the train table's and the data's."""
     func = spec.model.function()
@@ -152,46 +115,9 @@ def _compile_overrides(spec: ExperimentSpec) -> dict[str, Any]:
     return out
 
 
-def _build(spec: ExperimentSpec, inputs: Inputs) -> keras.Model:
-    from keraslab._compiling import ensure_compiled
-
-    model = spec.model.function()(**build_kwargs(spec, inputs))
-    if not isinstance(model, keras.Model):
-        raise KeraslabValueError(
-            f"{spec.model.build} must return a keras.Model. Received: {type(model).__name__}"
-        )
-    default_loss = "sparse_categorical_crossentropy" if inputs.task == "classification" else "mean_squared_error"
-    metrics = ["accuracy"] if inputs.task == "classification" else None
-    return ensure_compiled(model, _compile_overrides(spec), default_loss, metrics)
-
-
-def _label_encoder(model: keras.Model, inputs: Inputs):
-    """Targets in the format the compiled loss wants (one-hot for categorical cross-entropy)."""
-    from keraslab._compiling import CATEGORICAL, loss_kind
-
-    if inputs.task != "classification" or loss_kind(model.loss) != CATEGORICAL:
-        return lambda y: y
-    eye = np.eye(inputs.n_classes, dtype="float32")
-    return lambda y: eye[np.asarray(y).astype("int64")]
-
-
-def _encoded_batches(inner: Any, encode: Any) -> keras.utils.PyDataset:
-    class Encoded(keras.utils.PyDataset):
-        def __init__(self) -> None:
-            super().__init__()
-
-        def __len__(self) -> int:
-            return len(inner)
-
-        def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-            x, y = inner[index]
-            return np.asarray(x, dtype="float32"), encode(y)
-
-        def on_epoch_end(self) -> None:
-            if hasattr(inner, "on_epoch_end"):
-                inner.on_epoch_end()
-
-    return Encoded()
+def _flat(y: np.ndarray) -> np.ndarray:
+    """One target per window as a 1-D array (the wrapper predicts the same shape back)."""
+    return y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
 
 
 def _callbacks(spec: ExperimentSpec, recorder: EpochRecorder) -> list[keras.callbacks.Callback]:
@@ -201,7 +127,7 @@ def _callbacks(spec: ExperimentSpec, recorder: EpochRecorder) -> list[keras.call
     if spec.train.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(**spec.train.early_stopping))
     # The timer writes "seconds" into the logs that the recorder then reads.
-    return callbacks + [EpochTimer(_TIMER_KEY), recorder]
+    return callbacks + [EpochTimer(TIMER_KEY), recorder]
 
 
 def train_model(
@@ -214,53 +140,42 @@ def train_model(
     params: dict[str, Any] | None = None,
     verbose: int = 0,
 ) -> FitResult:
-    """Build the spec's model and train it once, recording epochs as they finish.
+    """Build the spec's model and train it once through the wrapper, recording epochs as they finish.
 
     A loss that becomes NaN or infinite ends the fit as ``failed`` (kept, with its
     finished epochs); a stop request ends it as ``interrupted``.
     """
+    from keraslab.errors import TrainingDivergedError
+
     if spec.train.stateful:
         inputs = inputs.trimmed_to(spec.train.batch_size)
-    fit_id = store.begin_fit(run_id, label, params)
-    recorder = EpochRecorder(store, fit_id)
-    start = time.perf_counter()
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(spec.train.seed)
+    recorder = EpochRecorder.open(store, run_id, label, params)
+    estimator = make_estimator(spec, inputs, callbacks=_callbacks(spec, recorder))
+    validation = (inputs.x_val, _flat(inputs.y_val)) if inputs.x_val is not None else None
+    estimator.set_params(verbose=verbose, validation_data=validation)
     status, error, predictions, extras = "finished", "", None, {}
-    try:
-        model = _build(spec, inputs)
-        encode = _label_encoder(model, inputs)
-        validation = (inputs.x_val, encode(inputs.y_val)) if inputs.x_val is not None else None
-        common = dict(epochs=spec.train.epochs, validation_data=validation, verbose=verbose,
-                      callbacks=_callbacks(spec, recorder) + [keras.callbacks.TerminateOnNaN()])
-        if inputs.train_flow is not None:
-            batches = _encoded_batches(inputs.train_flow(spec.train.batch_size, spec.train.seed), encode)
-            model.fit(batches, **common)
+    with recorder.closing() as outcome:
+        try:
+            if inputs.train_flow is not None:  # generated batches: augmentation, synthetic shapes
+                estimator.fit(inputs.train_flow(spec.train.batch_size, spec.train.seed))
+            else:
+                estimator.fit(inputs.x_train, _flat(inputs.y_train))
+        except TrainingDivergedError:
+            losses = recorder.history.get("loss", [])
+            status = "failed"
+            error = f"the training loss became {losses[-1] if losses else 'nan'} at epoch {len(losses)}"
         else:
-            model.fit(inputs.x_train, encode(inputs.y_train), batch_size=spec.train.batch_size,
-                      shuffle=spec.train.shuffle and not spec.train.stateful, **common)
-        losses = recorder.history.get("loss", [])
-        if losses and not math.isfinite(losses[-1]):
-            status, error = "failed", f"the training loss became {losses[-1]} at epoch {len(losses)}"
-        elif recorder.cut_short or interrupt.requested():
-            status = "interrupted"
-        if status == "finished" and inputs.sequence is not None:
-            predictions = _predict_sequence(model, inputs, spec)
-            view = inputs.sequence
-            truth = view.truth[view.window: view.window + len(predictions)]
-            extras = {"window": view.window, "truth": view.truth,
-                      "rms_error": float(np.sqrt(np.mean((predictions - truth) ** 2)))}
-    except KeyboardInterrupt:
-        store.end_fit(fit_id, "interrupted", seconds=time.perf_counter() - start)
-        raise
-    except Exception as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
-        store.end_fit(fit_id, status, seconds=time.perf_counter() - start, error=error)
-        raise
-    seconds = time.perf_counter() - start
-    store.end_fit(fit_id, status, seconds=seconds, error=error)
-    return FitResult(label, dict(params or {}), status, recorder.history, recorder.epoch_seconds, seconds,
-                     spec.train.epochs, error, predictions, extras)
+            if recorder.cut_short or interrupt.requested():
+                status = "interrupted"
+            elif inputs.sequence is not None:
+                predictions = _predict_sequence(estimator.model_, inputs, spec)
+                view = inputs.sequence
+                truth = view.truth[view.window: view.window + len(predictions)]
+                extras = {"window": view.window, "truth": view.truth,
+                          "rms_error": float(np.sqrt(np.mean((predictions - truth) ** 2)))}
+        outcome.update(status=status, error=error)
+    return FitResult(label, dict(params or {}), status, recorder.history, recorder.epoch_seconds,
+                     recorder.seconds, spec.train.epochs, error, predictions, extras)
 
 
 def _predict_sequence(model: keras.Model, inputs: Inputs, spec: ExperimentSpec) -> np.ndarray:

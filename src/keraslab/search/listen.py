@@ -8,12 +8,14 @@ engine picks it up when a ``fit`` starts and tells it, in the search process:
 ``on_resumed(key, fold, subset, result)``
     that fit was read back from the journal, not computed;
 ``on_fit(key, fold, subset, result)``
-    that fit was computed. Called *before* the fit is journaled, so a listener that
-    raises (to stop the search) keeps a cut-short fit out of the journal.
+    that fit was computed. Called *after* the fit is journaled, so a listener that
+    raises (to stop the search) loses no finished fit: a resumed search reads it back.
 
 ``key`` is :func:`keraslab.search.journal.candidate_key` of the candidate's
 parameters; ``result`` has ``test_scores``, ``fit_time``, ``score_time``,
-``n_test_samples`` and ``fit_error`` (a traceback text, or None).
+``n_test_samples``, ``fit_error`` (a traceback text, or None) and ``history``
+(the fit's per-epoch ``{metric: [floats]}``; ``{}`` when unknown). A listener
+needs no callback on the estimator, so fits stay eligible for vectorised training.
 
 Why a context variable rather than a constructor argument: a listener (a result
 store, an MLflow client) is not a hyperparameter; as one it would be cloned,
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 from typing import Any, Iterator, Protocol
 
 __all__ = ["FitListener", "listening", "current_listener"]
@@ -57,7 +60,19 @@ class FitListener(Protocol):
     def on_fit(self, key: str, fold: int, subset: str, result: dict) -> None: ...
 
 
-_LISTENER: contextvars.ContextVar[Any] = contextvars.ContextVar("keraslab_fit_listener", default=None)
+def _shared_variable() -> contextvars.ContextVar[Any]:
+    # One variable per process, kept on the parent package: pytest's importlib import mode
+    # (--doctest-modules) executes this file a second time as a new module object, whose
+    # own variable the search engine (bound to the first) would never read.
+    home = sys.modules.get(__name__.rpartition(".")[0]) or sys.modules[__name__]
+    variable = getattr(home, "_fit_listener_variable", None)
+    if variable is None:
+        variable = contextvars.ContextVar("keraslab_fit_listener", default=None)
+        setattr(home, "_fit_listener_variable", variable)
+    return variable
+
+
+_LISTENER: contextvars.ContextVar[Any] = _shared_variable()
 
 
 def current_listener() -> FitListener | None:

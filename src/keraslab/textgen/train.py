@@ -9,6 +9,7 @@ batch's one-hot block when Keras asks for it; memory stays at the size of the te
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import numbers
@@ -22,7 +23,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keraslab.callbacks import TextSampler
+from keraslab.textgen.sampler import TextSampler
 from keraslab.data.datasets import load_corpus
 from keraslab.data.text import CharVocabulary, OneHotFragments, Vocabulary, WordVocabulary
 from keraslab.errors import KeraslabTypeError, KeraslabValueError
@@ -75,12 +76,14 @@ class TextGenerationResult:
 
 
 class _EpochLog(keras.callbacks.Callback):
-    """Time each epoch, print one line for it, and record its logs (loss) in the result store."""
+    """Time each epoch and print one line for it; the seconds go into the logs for the recorder.
 
-    def __init__(self, store: Any, fit_id: int | None, epochs: int, verbose: bool) -> None:
+    Put before the recorder (:class:`keraslab.experiments.recorder.EpochRecorder`) and
+    the TextSampler in the callback list: the time is of training only.
+    """
+
+    def __init__(self, epochs: int, verbose: bool) -> None:
         super().__init__()
-        self.store = store
-        self.fit_id = fit_id
         self.epochs = epochs
         self.verbose = verbose
         self.seconds: list[float] = []
@@ -91,15 +94,14 @@ class _EpochLog(keras.callbacks.Callback):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        # Timed before the TextSampler runs (it comes later in the callback list): training only.
         elapsed = time.perf_counter() - self._start
         self.seconds.append(elapsed)
         self.losses.append(float((logs or {}).get("loss", math.nan)))
+        if logs is not None:
+            logs["seconds"] = elapsed  # read by the recorder, which comes next
         if self.verbose:
             # Printed here, before the TextSampler's samples of the same epoch.
             print(f"epoch {epoch + 1}/{self.epochs}: loss {self.losses[-1]:.4f}, {elapsed:.1f} s", flush=True)
-        if self.store is not None:
-            self.store.record_epoch(self.fit_id, epoch + 1, dict(logs or {}), seconds=elapsed)
 
 
 class _FirstBatches(keras.utils.PyDataset):
@@ -309,21 +311,27 @@ def train_text_generator(
     )
 
     opened_store, must_close = _open_store(store)
-    run_id = fit_id = None
+    timer = _EpochLog(epochs, verbose == 1)
+    run = record = None
     if opened_store is not None:
-        run_id = opened_store.begin_run(
-            f"textgen-{level}", kind="train", spec_text=json.dumps(metadata, indent=1),
+        from keraslab.experiments.recorder import RunRecorder  # only when recording
+
+        run = RunRecorder.begin(
+            opened_store, f"textgen-{level}", kind="train", spec_text=json.dumps(metadata, indent=1),
             parameters={**metadata, "epochs": epochs, "temperatures": list(temperatures)},
             backend=keras.backend.backend(), versions={"keras": keras.__version__},
         )
-        fit_id = opened_store.begin_fit(run_id, f"{level} LSTM {metadata['units']}", params=metadata)
-    recorder = _EpochLog(opened_store, fit_id, epochs, verbose == 1)
+        record = run.fit(f"{level} LSTM {metadata['units']}", params=metadata)
+    # The timer first (training time only, into the logs), then the recorder, then the samples.
+    fit_callbacks = [timer, *([record] if record is not None else []), sampler, *callbacks]
     status, error = "failed", ""
     try:
-        history = model.fit(
-            data if steps_per_epoch is None else _FirstBatches(data, steps_per_epoch), epochs=epochs,
-            callbacks=[recorder, sampler, *callbacks], verbose=1 if verbose >= 2 else 0,
-        ).history
+        with record.closing() if record is not None else contextlib.nullcontext():
+            history = model.fit(
+                data if steps_per_epoch is None else _FirstBatches(data, steps_per_epoch), epochs=epochs,
+                callbacks=fit_callbacks, verbose=1 if verbose >= 2 else 0,
+            ).history
+        history.pop("seconds", None)  # the timer's, kept in seconds_per_epoch
         status = "finished"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -332,11 +340,10 @@ def train_text_generator(
         error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        if opened_store is not None:
-            opened_store.end_fit(fit_id, status, seconds=sum(recorder.seconds), error=error)
-            last = (f"{level} level, {len(recorder.losses)} epoch(s), loss {recorder.losses[0]:.4f} -> "
-                    f"{recorder.losses[-1]:.4f}") if recorder.losses else "no epoch finished"
-            opened_store.finish_run(run_id, status, summary={"final_line": last}, error=error)
+        if run is not None:
+            last = (f"{level} level, {len(timer.losses)} epoch(s), loss {timer.losses[0]:.4f} -> "
+                    f"{timer.losses[-1]:.4f}") if timer.losses else "no epoch finished"
+            run.finish(status, summary={"final_line": last}, error=error)
             if must_close:
                 opened_store.close()
 
@@ -345,5 +352,5 @@ def train_text_generator(
     return TextGenerationResult(
         model=model, vocabulary=vocabulary, history={k: [float(v) for v in vs] for k, vs in history.items()},
         samples=list(sampler.samples), metadata=metadata, output=None if output is None else Path(output),
-        saved_to=saved, run_id=run_id, seconds_per_epoch=list(recorder.seconds),
+        saved_to=saved, run_id=None if run is None else run.run_id, seconds_per_epoch=list(timer.seconds),
     )
