@@ -1,5 +1,5 @@
-r"""TOML in and out for specs: the reader (tomllib, or tomli on Python 3.10), a small
-writer for the effective spec, and where a key sits in the text for error messages.
+r"""TOML in and out for specs: the reader (tomllib, or tomli on Python 3.10; the one shim
+in keraslab), the writer (tomli-w), and where a key sits in the text for error messages.
 
 Examples
 --------
@@ -46,27 +46,19 @@ def line_of(text: str | None, table: str, key: str | None = None) -> int | None:
     return None
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'"{escaped}"'
+def _plain(value: Any) -> Any:
+    # TOML has no null and no tuple: what is not a TOML value is written as its text, as before tomli-w.
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    return _toml_value(str(value))
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
 
 
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
-
-
-def dumps_toml(raw: Mapping[str, Any], prefix: str = "") -> str:
-    """Write nested dicts as TOML tables (enough for specs; used to store the effective spec).
+def dumps_toml(raw: Mapping[str, Any]) -> str:
+    """Write nested dicts as TOML tables with tomli-w (used to store the effective spec).
 
     Examples
     --------
@@ -77,14 +69,6 @@ def dumps_toml(raw: Mapping[str, Any], prefix: str = "") -> str:
     [train.early_stopping]
     patience = 2
     """
-    lines: list[str] = []
-    scalars = {k: v for k, v in raw.items() if not isinstance(v, dict)}
-    tables = {k: v for k, v in raw.items() if isinstance(v, dict)}
-    if prefix and (scalars or not tables):
-        lines.append(f"[{prefix}]")
-    lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars.items())
-    if lines:
-        lines.append("")
-    for key, table in tables.items():
-        lines.append(dumps_toml(table, f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)))
-    return "\n".join(lines)
+    import tomli_w
+
+    return tomli_w.dumps(_plain(raw))

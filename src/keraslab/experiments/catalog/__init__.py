@@ -9,16 +9,11 @@ Examples
 from __future__ import annotations
 
 import difflib
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from keraslab.experiments.spec import SpecError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from keraslab.experiments.tomlio import tomllib
 
 __all__ = ["CATALOG_DIR", "CatalogEntry", "catalog_names", "catalog_path", "catalog_entries", "resolve_spec_path"]
 
