@@ -180,3 +180,18 @@ def test_a_journal_of_other_settings_is_refused_and_leaves_no_run(store):
         run(_spec(small, train={"epochs": 1, "batch_size": 32}), store=store, progress=False)
     assert [r.id for r in store.runs()] == [first.run_id]  # nothing recorded for the refused run
     assert run(_spec(small), store=store, progress=False).summary["fits"]["resumed"] == 2  # journal intact
+
+
+def test_spec_searches_are_eligible_for_vectorised_fits_and_record_their_epochs(store, monkeypatch):
+    from keraslab.experiments.inputs import load_inputs
+    from keraslab.search.vectorized.members import static_reason
+
+    spec = _spec({**GRID, "params": {"model.number_of_layers": [1], "model.neurons_per_layer": [8]}},
+                 train={"epochs": 2, "batch_size": 64})
+    search = build_search(spec, load_inputs(spec.data), None)
+    assert static_reason(search.estimator, {}) is None  # no callbacks on the estimator
+    monkeypatch.setenv("KERASLAB_PARALLEL_FITS", "auto")
+    result = run(spec, store=store, progress=False)
+    record = store.run(result.run_id)
+    assert [f.status for f in record.fits] == ["finished", "finished"]
+    assert all(len(f.history["loss"]) == 2 and len(f.history["accuracy"]) == 2 for f in record.fits)
