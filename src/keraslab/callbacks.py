@@ -18,6 +18,7 @@ from pathlib import Path
 
 import keras
 
+from keraslab._checks import positive_int
 from keraslab.errors import KeraslabValueError
 from keraslab.layers.recurrent import _CarriedStateMixin, reset_stateful_layers, stateful_layers
 
@@ -181,8 +182,7 @@ class BestCheckpoints(keras.callbacks.Callback):
         save_weights_only: bool = False,
     ) -> None:
         super().__init__()
-        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
-            raise KeraslabValueError(f"keep must be a positive integer. Received: keep={keep!r}")
+        positive_int("keep", keep)
         if mode not in ("auto", "min", "max"):
             raise KeraslabValueError(f'mode must be "auto", "min" or "max". Received: mode={mode!r}')
         self.directory = Path(directory)

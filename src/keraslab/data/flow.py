@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
+from keraslab._checks import positive_int
 from keraslab.data import _affine
 from keraslab.errors import KeraslabTypeError, KeraslabValueError
 
@@ -97,9 +98,7 @@ class ImageFlow(keras.utils.PyDataset):
             raise KeraslabValueError(
                 f"x and y must have the same number of rows. Received: {self.x.shape[0]} images, {self.y.shape[0]} targets"
             )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-            raise KeraslabValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size!r}")
-        self.batch_size = int(batch_size)
+        self.batch_size = positive_int("batch_size", batch_size)
         self.shuffle = bool(shuffle)
         self.seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
         self.epoch = 0

@@ -14,6 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keraslab._checks import positive_int
 from keraslab.errors import KeraslabValueError
 
 __all__ = ["SHAPES", "draw_shape", "ShapesDataset"]
@@ -127,12 +128,9 @@ class ShapesDataset(keras.utils.PyDataset):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        for name, value in (("batch_size", batch_size), ("batches_per_epoch", batches_per_epoch)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise KeraslabValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+        self.batch_size = positive_int("batch_size", batch_size)
+        self.batches_per_epoch = positive_int("batches_per_epoch", batches_per_epoch)
         draw_shape(SHAPES[0], np.random.default_rng(0), image_size)  # validates image_size early
-        self.batch_size = int(batch_size)
-        self.batches_per_epoch = int(batches_per_epoch)
         self.image_size = int(image_size)
         self.seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
 

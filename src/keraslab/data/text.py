@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import keras
 import numpy as np
 
+from keraslab._checks import positive_int
 from keraslab.errors import KeraslabTypeError, KeraslabValueError
 
 __all__ = [
@@ -208,8 +209,7 @@ class WordVocabulary(Vocabulary):
     def __init__(self, text: str, max_words: int = 8000, oov_token: str = "GLORP") -> None:
         if not isinstance(text, str):
             raise KeraslabTypeError(f"text must be a string. Received: {type(text).__name__}")
-        if isinstance(max_words, bool) or not isinstance(max_words, numbers.Integral) or max_words < 1:
-            raise KeraslabValueError(f"max_words must be a positive integer. Received: max_words={max_words!r}")
+        positive_int("max_words", max_words)
         if not isinstance(oov_token, str) or _WORD_TOKEN.fullmatch(oov_token) is None:
             raise KeraslabValueError(
                 "oov_token must be a single word (letters, digits, underscores) so that decoded text "
@@ -256,12 +256,6 @@ class WordVocabulary(Vocabulary):
         super()._restore(config)
 
 
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise KeraslabValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-    return int(value)
-
-
 def _fragment_count(length: int, window_length: int, step: int) -> int:
     if length <= window_length:
         raise KeraslabValueError(
@@ -297,8 +291,8 @@ def fragments(tokens: Sequence[int] | np.ndarray, window_length: int, step: int)
     >>> inputs.tolist(), targets.tolist()
     ([[0, 1, 2, 3], [3, 4, 5, 6]], [4, 7])
     """
-    window_length = _check_positive_int("window_length", window_length)
-    step = _check_positive_int("step", step)
+    window_length = positive_int("window_length", window_length)
+    step = positive_int("step", step)
     ids = np.asarray(tokens)
     if ids.ndim != 1:
         raise KeraslabValueError(f"tokens must be 1-D. Received: tokens with shape {ids.shape}")
@@ -372,9 +366,9 @@ class OneHotFragments(keras.utils.PyDataset):
         if np.dtype(dtype) not in (np.dtype("float32"), np.dtype("bool")):
             raise KeraslabValueError(f"dtype must be 'float32' or 'bool'. Received: dtype={dtype!r}")
         self.vocabulary = vocabulary
-        self.window_length = _check_positive_int("window_length", window_length)
-        self.step = _check_positive_int("step", step)
-        self.batch_size = _check_positive_int("batch_size", batch_size)
+        self.window_length = positive_int("window_length", window_length)
+        self.step = positive_int("step", step)
+        self.batch_size = positive_int("batch_size", batch_size)
         self.shuffle = bool(shuffle)
         self.seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
         self.one_hot = bool(one_hot)

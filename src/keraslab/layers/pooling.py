@@ -24,6 +24,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from keraslab._checks import positive_int
 from keraslab.errors import KeraslabValueError
 
 __all__ = ["ReshapeMaxPooling2D"]
@@ -64,8 +65,7 @@ class ReshapeMaxPooling2D(keras.layers.Layer):
                     f"for other shapes. Received: pool_size={pool_size!r}"
                 )
             pool_size = pool_size[0]
-        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
-            raise KeraslabValueError(f"pool_size must be a positive integer. Received: pool_size={pool_size!r}")
+        pool_size = positive_int("pool_size", pool_size)
         if padding not in ("valid", "same"):
             raise KeraslabValueError(f'padding must be "valid" or "same". Received: padding={padding!r}')
         self.pool_size = pool_size

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from keraslab._checks import positive_int
 from keraslab.errors import KeraslabValueError
 from keraslab.plots._figure import VAL_COLOR, new_figure
 
@@ -32,8 +33,7 @@ def sequence_prediction_series(
     """
     truth_arr = np.asarray(truth, dtype=float).reshape(-1)
     pred_arr = np.asarray(predictions, dtype=float).reshape(-1)
-    if not isinstance(window_size, (int, np.integer)) or window_size < 1:
-        raise KeraslabValueError(f"window_size must be a positive integer. Received: window_size={window_size!r}")
+    window_size = positive_int("window_size", window_size)
     if len(pred_arr) != len(truth_arr) - window_size:
         raise KeraslabValueError(
             "There must be one prediction per step after the first window: "
@@ -84,9 +84,7 @@ def grid_shape(n: int, ncols: int | None = None) -> tuple[int, int]:
     """
     if n < 1:
         raise KeraslabValueError(f"An image grid needs at least one image. Received: n={n}")
-    cols = ncols if ncols is not None else math.ceil(math.sqrt(n))
-    if cols < 1:
-        raise KeraslabValueError(f"ncols must be a positive integer. Received: ncols={ncols!r}")
+    cols = positive_int("ncols", ncols) if ncols is not None else math.ceil(math.sqrt(n))
     cols = min(cols, n)
     return math.ceil(n / cols), cols
 

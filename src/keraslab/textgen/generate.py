@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from keraslab._checks import positive_int
 from keraslab.data.text import CharVocabulary, Vocabulary, sample_with_temperature
 from keraslab.errors import KeraslabTypeError, KeraslabValueError
 
@@ -59,9 +60,7 @@ def check_temperatures(temperatures: Sequence[float] | float) -> tuple[float, ..
 
 
 def _check_length(length: object) -> int:
-    if isinstance(length, bool) or not isinstance(length, numbers.Integral) or length < 1:
-        raise KeraslabValueError(f"length must be a positive integer (tokens to generate). Received: length={length!r}")
-    return int(length)
+    return positive_int("length", length, hint=" (tokens to generate)")
 
 
 def encode_seed(vocabulary: Vocabulary, seed_text: str) -> np.ndarray:

@@ -7,6 +7,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keraslab._checks import positive_int
 from keraslab.data.text import Vocabulary
 from keraslab.errors import KeraslabValueError
 from keraslab.textgen.generate import _check_length, _generate_ids, _input_layout, check_temperatures, encode_seed
@@ -86,8 +87,7 @@ class TextSampler(keras.callbacks.Callback):
                 "Give exactly one of corpus (random seed fragments, as the chapter) and seed_text (a fixed seed). "
                 f"Received: corpus={'None' if corpus is None else '...'}, seed_text={seed_text!r:.40}"
             )
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise KeraslabValueError(f"every must be a positive integer. Received: every={every!r}")
+        positive_int("every", every)
         self.vocabulary = vocabulary
         self.temperatures = check_temperatures(temperatures)
         self.length = _check_length(length)

@@ -14,17 +14,14 @@ from typing import Any
 
 import keras
 
+from keraslab._checks import positive_int
 from keraslab._keras_compile import make_optimizer as _shared_make_optimizer
 from keraslab.errors import KeraslabTypeError, KeraslabValueError
 
 OptimizerLike = str | keras.optimizers.Optimizer
 
 
-def check_positive_int(name: str, value: Any) -> int:
-    """Return ``value`` if it is a positive integer, else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise KeraslabValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-    return value
+check_positive_int = positive_int  # the zoo's name for the shared check
 
 
 def check_int_tuple(name: str, value: Any, *, allow_empty: bool = False) -> tuple[int, ...]:
