@@ -33,7 +33,8 @@ import sys
 import tempfile
 import time
 
-CASES = ("cv-sequential", "cv-parallel", "grid-sequential", "grid-parallel", "grid-sequential-nocache")
+CASES = ("cv-sequential", "cv-parallel", "cv-sequential-nocache", "grid-sequential", "grid-parallel",
+         "grid-sequential-nocache")
 
 
 def _env_for(case: str, cache_dir: str) -> dict:
@@ -68,7 +69,7 @@ def _cv_case(case: str, args) -> dict:
     clf = KerasClassifier(build_fn=make_model, epochs=args.epochs, batch_size=256, verbose=0, random_state=0)
     cv = ms.StratifiedKFold(10, shuffle=True, random_state=42)
     start = time.perf_counter()
-    if case == "cv-sequential":
+    if case.startswith("cv-sequential"):
         scores = ms.cross_val_score(clf, X, y, cv=cv)
     else:
         scores = cross_validate(clf, X, y, cv=cv)["test_score"]
@@ -102,9 +103,19 @@ def child(case: str, args) -> None:
 # Parent: run the cases, print ratios
 # ---------------------------------------------------------------------------------
 def run_case(case: str, args) -> dict:
+    """One case in a fresh process and an empty cache folder; with ``--warm`` a second,
+    measured process then finds the first one's compiled programs in that folder."""
     with tempfile.TemporaryDirectory(prefix="keraslab-bench-cache-") as cache:
         cmd = [sys.executable, __file__, "--child", case, "--rows", str(args.rows), "--epochs", str(args.epochs)]
-        proc = subprocess.run(cmd, env=_env_for(case, cache), capture_output=True, text=True)
+        out = _child_result(case, cmd, cache)
+        if args.warm and not case.endswith("nocache"):
+            warm = _child_result(case, cmd, cache)
+            out = {**warm, "cold_seconds": out["seconds"], "cold_peak_rss_mb": out["peak_rss_mb"]}
+    return out
+
+
+def _child_result(case: str, cmd: list, cache: str) -> dict:
+    proc = subprocess.run(cmd, env=_env_for(case, cache), capture_output=True, text=True)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
         sys.stderr.write(proc.stdout + proc.stderr)
@@ -116,7 +127,8 @@ def report(results: dict) -> None:
     for case, r in results.items():
         extra = (f"mean acc {r['mean']:.4f} +- {r['se']:.4f} (SE)" if "mean" in r
                  else f"best {r.get('best')} {r.get('best_params')}")
-        print(f"{case:26s} {r['seconds']:8.1f} s   peak RSS {r['peak_rss_mb']:7.0f} MB   {extra}")
+        cold = f" (cold cache {r['cold_seconds']:.1f} s)" if "cold_seconds" in r else ""
+        print(f"{case:26s} {r['seconds']:8.1f} s{cold}   peak RSS {r['peak_rss_mb']:7.0f} MB   {extra}")
 
     def ratio(a, b, label, target=None):
         if a in results and b in results:
@@ -125,12 +137,20 @@ def report(results: dict) -> None:
             print(f"{label}: {value:.2f}x{goal}")
 
     ratio("cv-sequential", "cv-parallel", "10-fold CV, sequential / parallel fits", 8)
+    ratio("cv-sequential-nocache", "cv-parallel", "10-fold CV, sequential without compilation cache / parallel fits")
+    if all("cold_seconds" in results.get(c, {}) for c in ("cv-sequential", "cv-parallel")):
+        s, p = results["cv-sequential"], results["cv-parallel"]
+        print(f"10-fold CV, both with a cold cache: {s['cold_seconds'] / p['cold_seconds']:.2f}x")
     if "cv-sequential" in results and "cv-parallel" in results:
         s, p = results["cv-sequential"], results["cv-parallel"]
         print(f"mean accuracies differ by {abs(s['mean'] - p['mean']):.4f}; one SE of the sequential run is "
               f"{s['se']:.4f}: {'within' if abs(s['mean'] - p['mean']) <= s['se'] else 'NOT within'} one SE")
     ratio("grid-sequential", "grid-parallel", "b3-grid-1 (54 fits), sequential engine / parallel fits", 4)
     ratio("grid-sequential-nocache", "grid-sequential", "b3-grid-1 sequential, no compilation cache / cache")
+    ratio("grid-sequential-nocache", "grid-parallel", "b3-grid-1, sequential without compilation cache / parallel fits")
+    if all("cold_seconds" in results.get(c, {}) for c in ("grid-sequential", "grid-parallel")):
+        s, p = results["grid-sequential"], results["grid-parallel"]
+        print(f"b3-grid-1, both with a cold cache: {s['cold_seconds'] / p['cold_seconds']:.2f}x")
 
 
 def main() -> None:
@@ -138,6 +158,9 @@ def main() -> None:
     p.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     p.add_argument("--rows", type=int, default=12_000)
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--warm", action="store_true",
+                   help="run each cached case twice in one cache folder; report the second (warm) run "
+                        "and the first as cold_seconds")
     p.add_argument("--out", default=None, help="append results to this JSON file")
     p.add_argument("--report", default=None, help="print the table of a JSON file written by --out")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
