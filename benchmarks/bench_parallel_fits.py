@@ -13,11 +13,16 @@
 
 Every case runs in its own process with its own, initially empty, JAX compilation cache
 folder (so no case inherits another's compiled programs); reported per case: wall seconds
-of the measured call, scores, and the process's peak resident memory.
+of the measured call, scores, and the process's peak resident memory. With ``--warm`` a
+second process then runs the case on the folder the first one filled (what a user sees
+from the second run on): its numbers are reported, the first run's as "cold cache".
+``cv-sequential-nocache``: the sequential CV with the compilation cache off (the
+baseline of the issue's prototype).
 
 Run (about 6 minutes on 2 cores):
     KERASLAB_DATA=../shared/data python benchmarks/bench_parallel_fits.py
     KERASLAB_DATA=../shared/data python benchmarks/bench_parallel_fits.py --cases cv-sequential cv-parallel
+    KERASLAB_DATA=../shared/data python benchmarks/bench_parallel_fits.py --warm --cases cv-sequential cv-parallel
 Cases can also be run one at a time and collected: ``--out results.json`` appends to the
 file, ``--report results.json`` prints the table and ratios from it.
 """

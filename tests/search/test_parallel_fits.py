@@ -189,3 +189,20 @@ def test_compilation_cache_is_on_by_default_with_an_opt_out(tmp_path, setting, e
     assert directory == expected.format(tmp=tmp_path)
     if expected != "None":
         assert float(min_secs) == 0.0
+
+
+def test_member_preparation_skips_gc_but_restores_clear_session(monkeypatch):
+    """Members reset Keras' state without a full gc.collect (0.13 s each); afterwards
+    keras.backend.clear_session is Keras' own again."""
+    import keras
+
+    from keraslab.search.vectorized import members
+
+    calls = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda free_memory=True: calls.append(free_memory))
+    patched = keras.backend.clear_session
+    with members._no_gc_in_clear_session():
+        keras.backend.clear_session()
+    keras.backend.clear_session()
+    assert calls == [False, True]
+    assert keras.backend.clear_session is patched
