@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -88,15 +87,10 @@ class Inputs:
 
 
 def _fingerprint(*arrays: np.ndarray | None) -> str:
-    digest = hashlib.sha256()
-    for a in arrays:
-        if a is None:
-            digest.update(b"none")
-            continue
-        a = np.ascontiguousarray(a)
-        digest.update(f"{a.dtype}{a.shape}".encode())
-        digest.update(memoryview(a).cast("B"))
-    return digest.hexdigest()[:16]
+    import joblib
+
+    # joblib hashes dtype, shape and bytes; contiguous copies make it a hash of the content, not the layout.
+    return joblib.hash([None if a is None else np.ascontiguousarray(a) for a in arrays])[:16]
 
 
 def _split_last(x: np.ndarray, y: np.ndarray, fraction: float) -> tuple[np.ndarray, ...]:
