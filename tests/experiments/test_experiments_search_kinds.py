@@ -9,7 +9,7 @@ from keraslab.experiments import interrupt, spec_from_dict
 from keraslab.experiments.runner import run
 from keraslab.experiments.searching import build_search
 from keraslab.experiments.spec import SpecError
-from keraslab.experiments.recorder import SearchRecorder
+from keraslab.experiments.recorder import EpochRecorder, SearchRecorder
 from keraslab.store import ResultStore
 
 DIGITS = {"dataset": "digits", "layout": "flat", "scaling": "none", "subset": 240}
@@ -158,17 +158,30 @@ def test_a_search_is_recorded_in_mlflow_with_a_child_run_per_candidate(store, tm
     assert [m.step for m in folds] == [1, 2]
 
 
-def test_a_training_sends_its_epochs_to_mlflow(store, tmp_path):
+def test_a_training_sends_its_epochs_to_mlflow_as_they_end(store, tmp_path, monkeypatch):
     mlflow = pytest.importorskip("mlflow")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     spec = spec_from_dict({"experiment": {"mlflow": uri}, "data": {**DIGITS, "validation_split": 0.25},
                            "model": {**MODEL, "number_of_layers": 1, "neurons_per_layer": 8},
                            "train": {"epochs": 2, "batch_size": 64}}, name="mlflow-train")
-    result = run(spec, store=store, progress=False)
     client = mlflow.MlflowClient(tracking_uri=uri)
+    seen = []
+    original = EpochRecorder.on_epoch_end
+
+    def look_at_mlflow(self, epoch, logs=None):
+        original(self, epoch, logs)
+        (live,) = client.search_runs([client.get_experiment_by_name("mlflow-train").experiment_id])
+        seen.append((live.info.status, live.data.params.get("train.epochs"),
+                     len(client.get_metric_history(live.info.run_id, "loss"))))
+
+    monkeypatch.setattr(EpochRecorder, "on_epoch_end", look_at_mlflow)
+    result = run(spec, store=store, progress=False)
+    # Written as the run goes: parameters from the start, each epoch as it ends.
+    assert seen == [("RUNNING", "2", 1), ("RUNNING", "2", 2)]
     history = client.get_metric_history(result.summary["mlflow_run_id"], "val_loss")
     assert [m.step for m in history] == [1, 2]
     assert [m.value for m in history] == pytest.approx(result.fits[0].history["val_loss"])
+    assert client.get_run(result.summary["mlflow_run_id"]).info.status == "FINISHED"
 
 
 def test_a_journal_of_other_settings_is_refused_and_leaves_no_run(store):

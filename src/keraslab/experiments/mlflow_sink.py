@@ -1,4 +1,4 @@
-"""Copy a finished, failed or interrupted run from the result store to MLflow.
+"""Write a run to MLflow as it goes (:class:`MlflowLive`), or copy a closed one (:func:`log_run_to_mlflow`).
 
 The store is the record; MLflow is an optional second home for it (``pip install
 "keraslab[mlflow]"``), asked for with ``keraslab run ... --mlflow URI`` or
@@ -12,8 +12,11 @@ The store is the record; MLflow is an optional second home for it (``pip install
 * artifacts: the run's figures and its effective spec (``spec.toml``);
 * one nested child run per search candidate: its parameters, fold scores and mean.
 
-It is written when the run closes, from what the store holds, so what MLflow shows is
-exactly what ``keraslab runs`` and the report show. MLflow is imported only here.
+``keraslab run`` writes live through :class:`MlflowLive`, driven by the recorder
+(:mod:`keraslab.experiments.recorder`): parameters when the run starts, each epoch of
+a training as it ends, each candidate's child run when its last fold (or its Optuna
+trial) finishes, final scores, figures and status when the run closes.
+:func:`log_run_to_mlflow` copies a run already in the store. MLflow is imported only here.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 from keraslab.errors import KeraslabValueError
 from keraslab.store import ResultStore
 
-__all__ = ["log_run_to_mlflow"]
+__all__ = ["MlflowLive", "log_run_to_mlflow"]
 
 
 def _metric_name(text: str) -> str:
@@ -124,3 +127,85 @@ def log_run_to_mlflow(store: ResultStore, run_id: int, tracking_uri: str) -> str
     status = {"finished": "FINISHED", "interrupted": "KILLED"}.get(record.status, "FAILED")
     client.set_terminated(parent, status)
     return parent
+
+
+class MlflowLive:
+    """One keraslab run written to MLflow while it runs (the recorder calls it).
+
+    Parameters
+    ----------
+    tracking_uri : str
+        E.g. ``sqlite:///mlflow.db``.
+    store : ResultStore
+        Holds the run (opened with its spec); parameters and tags are read from it.
+    run_id : int
+        The keraslab run.
+    """
+
+    def __init__(self, tracking_uri: str, store: ResultStore, run_id: int) -> None:
+        import mlflow
+
+        from keraslab.experiments.tomlio import tomllib
+
+        record = store.run(run_id)
+        self.client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+        experiment = self.client.get_experiment_by_name(record.experiment)
+        self.experiment_id = experiment.experiment_id if experiment else self.client.create_experiment(
+            record.experiment, artifact_location=_artifact_root(tracking_uri))
+        tags = {"keraslab.run_id": str(run_id), "keraslab.status": "running", "keraslab.kind": record.kind,
+                "keraslab.backend": record.backend, **{f"version.{k}": v for k, v in record.versions.items()}}
+        self.kind = record.kind
+        self.parent = self.client.create_run(self.experiment_id, run_name=f"{record.experiment} #{run_id}",
+                                             tags=tags).info.run_id
+        params: dict[str, str] = {}
+        _flat("", {k: v for k, v in tomllib.loads(record.spec).items() if k not in ("experiment", "reference")},
+              params)
+        params["overrides"] = " ".join(record.parameters.get("overrides", [])) or "-"
+        for key, value in sorted(params.items()):
+            self.client.log_param(self.parent, key, value)
+        self.client.log_text(self.parent, record.spec, "spec.toml")
+
+    def epoch(self, label: str, epoch: int, metrics: dict[str, float]) -> None:
+        """One finished epoch of a training (a sweep's series are named after each value)."""
+        for name, value in metrics.items():
+            if _finite(value):
+                metric = _metric_name(f"{label}/{name}" if self.kind == "sweep" else name)
+                self.client.log_metric(self.parent, metric, float(value), step=epoch)
+
+    def candidate(self, idx: int, params: dict[str, Any], status: str, mean: float | None,
+                  fold_scores: list[tuple[int, float | None]]) -> None:
+        """A finished candidate of a search as a child run: parameters, fold scores, mean."""
+        if self.kind == "cv":
+            return
+        child = self.client.create_run(self.experiment_id, run_name=f"candidate {idx}",
+                                       tags={"mlflow.parentRunId": self.parent, "keraslab.status": status})
+        run = child.info.run_id
+        for key, value in params.items():
+            self.client.log_param(run, key, str(value))
+        for fold, score in fold_scores:
+            if _finite(score):
+                self.client.log_metric(run, "fold_score", float(score), step=fold)
+        if _finite(mean):
+            self.client.log_metric(run, "mean_score", float(mean))
+        self.client.set_terminated(run, "FINISHED" if status == "finished" else "FAILED")
+
+    def discard(self) -> None:
+        """Delete the MLflow run: the keraslab run was refused before any fit and recorded nothing."""
+        self.client.delete_run(self.parent)
+
+    def finish(self, store: ResultStore, run_id: int) -> str:
+        """Final scores, figures, status; returns the MLflow run id of the parent run."""
+        record = store.run(run_id)
+        for key in ("best_score", "mean_score", "std_score"):
+            if _finite(record.summary.get(key)):
+                self.client.log_metric(self.parent, key, float(record.summary[key]))
+        for figure in record.figures:
+            path = Path(figure.path)
+            path = path if path.is_absolute() else store.folder / path
+            if path.is_file():
+                self.client.log_artifact(self.parent, str(path), artifact_path="figures")
+        self.client.set_tag(self.parent, "keraslab.status", record.status)
+        self.client.set_tag(self.parent, "keraslab.dataset_fingerprint", record.dataset_fingerprint)
+        status = {"finished": "FINISHED", "interrupted": "KILLED"}.get(record.status, "FAILED")
+        self.client.set_terminated(self.parent, status)
+        return self.parent

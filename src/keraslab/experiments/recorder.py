@@ -14,6 +14,8 @@
   epochs recorded. It counts fits computed and fits read back from the journal,
   and drives the progress bar.
 * :func:`record_trial` — one finished Optuna trial (``optuna`` kind), as it finishes.
+* :func:`sinking` — within the block, epochs and finished candidates also go to a
+  live sink (:class:`keraslab.experiments.mlflow_sink.MlflowLive`).
 
 A stop request (the first Ctrl-C) during a search ends it after the fit in
 progress: that fit is journaled and recorded first, then the recorder raises
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import contextvars
 import math
 import time
 from dataclasses import dataclass, field
@@ -35,7 +38,22 @@ import numpy as np
 from keraslab.experiments import interrupt
 from keraslab.store import ResultStore
 
-__all__ = ["TIMER_KEY", "EpochRecorder", "RunRecorder", "FoldResult", "CandidateResult", "SearchRecorder", "SearchStopped", "record_trial", "cv_results"]
+__all__ = ["TIMER_KEY", "sinking", "EpochRecorder", "RunRecorder", "FoldResult", "CandidateResult",
+           "SearchRecorder", "SearchStopped", "record_trial", "cv_results"]
+
+
+#: Where a run is also written as it goes (an :class:`~keraslab.experiments.mlflow_sink.MlflowLive`), if anywhere.
+_SINK: contextvars.ContextVar[Any] = contextvars.ContextVar("keraslab_record_sink", default=None)
+
+
+@contextlib.contextmanager
+def sinking(sink: Any) -> Iterator[None]:
+    """Within the block, the recorders also send epochs and candidates to ``sink`` (e.g. MLflow)."""
+    token = _SINK.set(sink)
+    try:
+        yield
+    finally:
+        _SINK.reset(token)
 
 
 #: The log key :class:`keraslab.callbacks.EpochTimer` writes an epoch's seconds under.
@@ -50,10 +68,11 @@ class EpochRecorder(keras.callbacks.Callback):
     it with :meth:`closing` (or let a :class:`SearchRecorder` end it with its fold).
     """
 
-    def __init__(self, store: ResultStore, fit_id: int) -> None:
+    def __init__(self, store: ResultStore, fit_id: int, label: str = "") -> None:
         super().__init__()
         self.store = store
         self.fit_id = fit_id
+        self.label = label
         self.history: dict[str, list[float]] = {}
         self.epoch_seconds: list[float] = []
         self.cut_short = False
@@ -65,7 +84,7 @@ class EpochRecorder(keras.callbacks.Callback):
     def open(cls, store: ResultStore, run_id: int, label: str, params: dict[str, Any] | None = None
              ) -> "EpochRecorder":
         """A new ``running`` fit of run ``run_id``, recorded by the returned callback."""
-        return cls(store, store.begin_fit(run_id, label, params))
+        return cls(store, store.begin_fit(run_id, label, params), label)
 
     @contextlib.contextmanager
     def closing(self) -> Iterator[dict[str, str]]:
@@ -102,6 +121,8 @@ class EpochRecorder(keras.callbacks.Callback):
         metrics = {k: float(v) for k, v in (logs or {}).items() if k != TIMER_KEY}
         seconds = (logs or {}).get(TIMER_KEY)
         self.store.record_epoch(self.fit_id, epoch + 1, metrics, seconds=seconds)
+        if _SINK.get() is not None:
+            _SINK.get().epoch(self.label, epoch + 1, metrics)
         for key, value in metrics.items():
             self.history.setdefault(key, []).append(value)
         self.epoch_seconds.append(float(seconds) if seconds is not None else float("nan"))
@@ -307,6 +328,7 @@ class SearchRecorder:
         if len(candidate.folds) == len(self._folds_planned[idx]):
             self.store.record_candidate(self.run_id, idx, candidate.params, status=candidate.status,
                                         mean_score=candidate.mean, std_score=candidate.std)
+            _send_candidate(candidate)
             if candidate.status == "finished" and subset == "full":
                 self.best = candidate.mean if self.best is None else max(self.best, candidate.mean)
         self.progress.advance(best=self.best, reused=resumed)
@@ -332,4 +354,12 @@ def record_trial(store: ResultStore, run_id: int, idx: int, params: dict[str, An
         store.record_fold(run_id, idx, i + 1, status=status, score=value)
     store.record_candidate(run_id, idx, params, status=candidate.status, mean_score=candidate.mean,
                            std_score=candidate.std)
+    _send_candidate(candidate)
     return candidate
+
+
+def _send_candidate(candidate: CandidateResult) -> None:
+    sink = _SINK.get()
+    if sink is not None:
+        sink.candidate(candidate.idx, candidate.params, candidate.status, candidate.mean,
+                       [(f.fold, f.score) for f in candidate.folds])

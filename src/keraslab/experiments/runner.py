@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import sys
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from keraslab.experiments import interrupt
-from keraslab.experiments.recorder import CandidateResult, RunRecorder, cv_results
+from keraslab.experiments.recorder import CandidateResult, RunRecorder, cv_results, sinking
 from keraslab.experiments.figures import draw_figures
 from keraslab.experiments.inputs import Inputs, load_inputs
 from keraslab.experiments.reference import compare
@@ -118,7 +119,7 @@ def run(
         :class:`~keraslab.experiments.searching.JournalConflict` unless restarting.
     mlflow : str, optional
         An MLflow tracking URI (default: ``[experiment] mlflow`` of the spec, if set):
-        the run is also written there when it closes (see
+        the run is also written there as it goes (see
         :mod:`keraslab.experiments.mlflow_sink`).
 
     Returns
@@ -149,8 +150,13 @@ def run(
     result = RunResult(run_id, spec, "running", 0.0, db.path)
     start = time.perf_counter()
     stream = stream if stream is not None else sys.stderr
+    sink = None
     try:
-        with interrupt.stop_on_ctrl_c():
+        if tracking:  # written as the run goes: parameters now, epochs and candidates as they finish
+            from keraslab.experiments.mlflow_sink import MlflowLive
+
+            sink = MlflowLive(tracking, db, run_id)
+        with interrupt.stop_on_ctrl_c(), sinking(sink):
             try:
                 inputs = load_inputs(spec.data)
                 record.set_fingerprint(inputs.fingerprint)
@@ -165,22 +171,25 @@ def run(
             record.add_figure(name, path)
         result.seconds = time.perf_counter() - start
         record.finish(result.status, summary=result.summary)
-        if tracking:
-            from keraslab.experiments.mlflow_sink import log_run_to_mlflow
-
-            result.summary["mlflow_run_id"] = log_run_to_mlflow(db, run_id, tracking)
+        if sink is not None:
+            result.summary["mlflow_run_id"] = sink.finish(db, run_id)
         return result
     except BaseException as exc:
         from keraslab.experiments.searching import JournalConflict
 
         if isinstance(exc, JournalConflict):  # refused before any fit: nothing to keep, nothing recorded
             record.discard()
+            if sink is not None:
+                sink.discard()
             raise
         result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
         if isinstance(exc, KeyboardInterrupt):
             result.status = "interrupted"
         result.summary = _summarise(spec, result)
         record.finish(result.status, summary=result.summary, error=result.error)
+        if sink is not None:
+            with contextlib.suppress(Exception):  # the run's own error matters more than MLflow's
+                sink.finish(db, run_id)
         raise
     finally:
         if owns_store:
