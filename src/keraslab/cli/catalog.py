@@ -9,7 +9,7 @@ from keraslab.cli._app import CONTEXT
 __all__ = ["COMMANDS"]
 
 
-@click.command("list", context_settings=CONTEXT)
+@click.command("list", context_settings=CONTEXT, short_help="list the chapter's experiments")
 def list_command() -> int:
     """List the chapter's experiments."""
     from keraslab.experiments.catalog import catalog_entries

@@ -11,7 +11,7 @@ from keraslab.cli._app import CONTEXT, quiet_option, store_option
 __all__ = ["COMMANDS"]
 
 
-@click.command("demo", context_settings=CONTEXT)
+@click.command("demo", context_settings=CONTEXT, short_help="the chapter's improvement loop on 8x8 digits, then an HTML report")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML report (default: demo-report.html next to the store)")
 @store_option

@@ -42,7 +42,8 @@ def _numbers(option: str, text: str, kind: type) -> list:
     return values
 
 
-@click.command("generate", context_settings=CONTEXT, epilog=EPILOG)
+@click.command("generate", context_settings=CONTEXT, epilog=EPILOG,
+               short_help="train a text generator, or generate with a saved one")
 @click.option("--corpus", type=_PATH, default=None,
               help="UTF-8 text to train on (relative names are also looked up in $KERASLAB_DATA)")
 @click.option("--model", type=_PATH, default=None, help="a .keras file saved by `keraslab generate --save`")

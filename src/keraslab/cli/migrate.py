@@ -27,7 +27,8 @@ rules and limits: docs/migrate.md
 """
 
 
-@click.command("migrate", context_settings=CONTEXT, epilog=EPILOG)
+@click.command("migrate", context_settings=CONTEXT, epilog=EPILOG,
+               short_help="rewrite Keras 2 code and notebooks for Keras 3 + keraslab")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--check", is_flag=True, help="write nothing; exit 1 when something would change")
 @click.option("--diff", is_flag=True, help="print a unified diff of the code (per cell in notebooks)")

@@ -11,7 +11,7 @@ from keraslab.cli._app import CONTEXT, store_option
 __all__ = ["COMMANDS"]
 
 
-@click.command("report", context_settings=CONTEXT)
+@click.command("report", context_settings=CONTEXT, short_help="write a self-contained HTML report")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML file (default: report.html next to the store)")
 @click.option("--run", "run_ids", type=int, multiple=True, metavar="ID",

@@ -11,7 +11,7 @@ from keraslab.cli._app import CONTEXT, overrides_option, quiet_option, store_opt
 __all__ = ["COMMANDS"]
 
 
-@click.command("run", context_settings=CONTEXT,
+@click.command("run", context_settings=CONTEXT, short_help="run one experiment (catalogue name or .toml file)",
                epilog="example: keraslab run b3-34-striding-cnn --set train.epochs=5 --set data.subset=6000")
 @click.argument("experiment", metavar="NAME_OR_FILE")
 @overrides_option
@@ -41,7 +41,7 @@ def run_command(experiment: str, overrides: tuple[str, ...], quiet: bool, report
     return 130 if result.status == "interrupted" else 0
 
 
-@click.command("runs", context_settings=CONTEXT)
+@click.command("runs", context_settings=CONTEXT, short_help="list the runs in the store")
 @click.option("--experiment", default=None, help="only runs of this experiment")
 @store_option
 def runs_command(experiment: str | None, store: Path | None) -> int:
