@@ -37,6 +37,7 @@ from typing import Any, Iterable
 
 from keraslab._store_rows import (CandidateRecord, FigureRecord, FitRecord, FoldRecord, RunRecord, RunSummary,
                                   process_alive, process_start_token)
+from keraslab._sqlite import connect
 from keraslab.errors import KeraslabValueError
 
 __all__ = [
@@ -168,20 +169,17 @@ class ResultStore:
                 "The result store must be a file, not a folder; pass the .sqlite file path. "
                 f"Received: path={str(self.path)!r}"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, timeout=30.0)
-        self._conn.row_factory = sqlite3.Row
+        self._conn = None
         try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn = connect(self.path, timeout=30.0, rows=True, foreign_keys=True)
             with self._conn:
                 self._conn.executescript(_SCHEMA)
                 self._conn.execute(
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (_SCHEMA_VERSION,)
                 )
         except sqlite3.DatabaseError as exc:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
             raise KeraslabValueError(
                 f"{self.path} is not a keraslab result store (SQLite said: {exc}); "
                 f"choose another path. Received: path={str(self.path)!r}"

@@ -31,7 +31,6 @@ import math
 import numbers
 import os
 import re
-import sqlite3
 import time
 import types
 from collections.abc import Mapping
@@ -39,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from keraslab._sqlite import connect
 from keraslab.errors import KeraslabValueError
 
 __all__ = [
@@ -253,11 +253,7 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(folder, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn = connect(self.path, timeout=60, autocommit=True)
         self._conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         self._conn.execute(
             """CREATE TABLE IF NOT EXISTS fits (
