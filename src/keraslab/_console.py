@@ -205,7 +205,8 @@ def request_stop() -> None:
 
 
 @contextlib.contextmanager
-def stop_on_ctrl_c(message: str = "Stopping after the current batch; Ctrl-C again to abort.") -> Iterator[None]:
+def stop_on_ctrl_c(message: str = "Stopping after the current batch (a search: after the fit in progress); "
+                   "Ctrl-C again to abort.") -> Iterator[None]:
     """Within the block, Ctrl-C requests a clean stop; the flag is cleared on entry and exit.
 
     The notice goes to the ``keraslab`` logger (warning level), not to a stream: the
