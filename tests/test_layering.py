@@ -209,10 +209,6 @@ def test_only_the_cli_prints():
     # samples when verbose=1 (as Keras' own progress bar does), which is what that callback is for.
     allowed = {
         "textgen.sampler": "TextSampler(verbose=1) shows its samples: what the callback is for",
-        # The lead empties these:
-        "search._engine": "verbose search lines, like scikit-learn's verbose (#12's file): move to logging",
-        "textgen.train": "one line per epoch with verbose=1 (#10's file): move to logging or a callback",
-        "migrate.cli": "no longer used: keraslab migrate prints from cli/migrate.py; delete the module",
     }
     printing = sorted(
         name for name, path in MODULES.items()

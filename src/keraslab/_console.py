@@ -31,7 +31,7 @@ import threading
 import time
 from typing import Iterator, TextIO
 
-__all__ = ["ProgressBar", "fits_line", "format_seconds", "request_stop", "requested", "stop_on_ctrl_c"]
+__all__ = ["ProgressBar", "fits_line", "format_seconds", "request_stop", "requested", "say", "stop_on_ctrl_c"]
 
 logger = logging.getLogger("keraslab")
 
@@ -186,6 +186,36 @@ class ProgressBar:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def say(log: logging.Logger, verbose: int, message: str, *args: object) -> None:
+    """Log ``message`` at INFO on ``log``; with ``verbose > 0`` also show it on standard output.
+
+    scikit-learn's ``verbose`` means "show me", so a verbose line must reach a person
+    even when nobody configured :mod:`logging`. As Optuna does for its own logger, the
+    line then goes to a plain stdout handler and does not propagate (no second copy
+    through the root logger's handlers). With ``verbose <= 0`` nothing is emitted.
+
+    Examples
+    --------
+    >>> say(logging.getLogger("keraslab.example"), 1, "epoch %d done", 1)
+    epoch 1 done
+    """
+    if verbose <= 0:
+        return
+    handler = logging.StreamHandler(sys.stdout)  # sys.stdout of now: captured streams are honoured
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level, propagate = log.level, log.propagate
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        log.info(message, *args)
+        handler.flush()
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+        log.propagate = propagate
 
 
 # Ctrl-C --------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ are journaled one by one in the search process (a single SQLite writer).
 from __future__ import annotations
 
 import hashlib
+import logging
 import numbers
 import time
 from collections import defaultdict
@@ -33,6 +34,7 @@ from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, _num_samples
 
+from keraslab._console import say
 from keraslab.errors import KeraslabValueError
 from keraslab.search.cost import ProgressBar, SearchCost, fits_line, format_seconds, n_workers_for
 from keraslab.search.journal import Journal, candidate_key, derive_seed, fingerprint_data, stable_repr
@@ -41,6 +43,9 @@ from keraslab.search.subsets import subset_key
 from keraslab.search.vectorized import current_setting, fit_task, run_fits
 
 __all__ = ["SearchEngineMixin"]
+
+#: The "Fitting N folds ..." lines (INFO); shown on stdout with ``verbose > 0`` (see :func:`keraslab._console.say`).
+logger = logging.getLogger("keraslab.search")
 
 _OUT_KEYS = ("fit_error", "test_scores", "n_test_samples", "fit_time", "score_time")
 
@@ -352,7 +357,7 @@ class _Evaluator:
 
     def _announce(self, n_c: int, n_s: int, n_pending: int, label: str | None, tasks: list,
                   subset: np.ndarray | None) -> list:
-        """Print the chapter's line and a time estimate; returns the probe's result, if one ran."""
+        """Report the chapter's line and a time estimate; returns the probe's result, if one ran."""
         if self.search.verbose <= 0:
             return []
         prefix = f"{label}: " if label else ""
@@ -373,7 +378,7 @@ class _Evaluator:
             per_fit = float(np.mean(self._seconds_per_row)) * rows
             line = (f"{fits_line(n_s, n_c)}; estimated {format_seconds(per_fit * n_pending / workers)} "
                     f"(mean fit so far {format_seconds(per_fit)}, {workers} worker{'s' if workers != 1 else ''})")
-        print(prefix + line + note, flush=True)
+        say(logger, self.search.verbose, "%s", prefix + line + note)
         return head
 
     def _metric_key(self) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import numbers
 import os
@@ -23,6 +24,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keraslab._console import say
 from keraslab.textgen.sampler import TextSampler
 from keraslab.data.datasets import load_corpus
 from keraslab.data.text import CharVocabulary, OneHotFragments, Vocabulary, WordVocabulary
@@ -35,6 +37,9 @@ from keraslab.zoo.text import char_generator, word_generator
 __all__ = ["train_text_generator", "TextGenerationResult"]
 
 LEVELS = ("char", "word")
+
+#: One INFO line per epoch; shown on stdout with ``verbose=1`` (see :func:`keraslab._console.say`).
+logger = logging.getLogger("keraslab.textgen")
 
 
 @dataclass
@@ -76,7 +81,7 @@ class TextGenerationResult:
 
 
 class _EpochLog(keras.callbacks.Callback):
-    """Time each epoch and print one line for it; the seconds go into the logs for the recorder.
+    """Time each epoch and report one line for it; the seconds go into the logs for the recorder.
 
     Put before the recorder (:class:`keraslab.experiments.recorder.EpochRecorder`) and
     the TextSampler in the callback list: the time is of training only.
@@ -100,8 +105,9 @@ class _EpochLog(keras.callbacks.Callback):
         if logs is not None:
             logs["seconds"] = elapsed  # read by the recorder, which comes next
         if self.verbose:
-            # Printed here, before the TextSampler's samples of the same epoch.
-            print(f"epoch {epoch + 1}/{self.epochs}: loss {self.losses[-1]:.4f}, {elapsed:.1f} s", flush=True)
+            # Shown here, before the TextSampler's samples of the same epoch.
+            say(logger, int(self.verbose), "epoch %d/%d: loss %.4f, %.1f s",
+                epoch + 1, self.epochs, self.losses[-1], elapsed)
 
 
 class _FirstBatches(keras.utils.PyDataset):
