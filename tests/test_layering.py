@@ -19,7 +19,8 @@ MAX_LINES = 500
 #: Floors, lowest first. A module may import modules of its own floor and of floors below.
 #: Names are module paths below ``keraslab``; a package name covers everything in it.
 FLOORS: list[tuple[str, tuple[str, ...]]] = [
-    ("ground", ("errors", "_backend", "_console", "_checks", "_defaults", "_keras_compile", "_sqlite")),
+    ("ground", ("errors", "_backend", "_console", "_checks", "_defaults", "_keras_compile", "_sqlite",
+                "_fingerprint")),
     ("building blocks", ("data", "zoo", "layers")),
     ("bridge", ("", "wrappers", "_routing", "_targets", "_fitting", "_intact", "callbacks")),
     ("search", ("search",)),

@@ -13,7 +13,8 @@ import pytest
 
 from keraslab import KerasClassifier
 from keraslab.search import JournaledGridSearchCV
-from keraslab.search.journal import JournalMismatchError, stable_repr
+from keraslab._fingerprint import stable_repr
+from keraslab.search.journal import JournalMismatchError
 
 BUILD = '''
 import keras

@@ -34,7 +34,8 @@ def test_cv_gives_cross_val_scores_folds_and_seeds(store):
     from sklearn.model_selection import StratifiedKFold
 
     from keraslab.experiments.inputs import load_inputs
-    from keraslab.search.journal import candidate_key, derive_seed
+    from keraslab._fingerprint import derive_seed
+    from keraslab.search.journal import candidate_key
 
     spec = _spec({"kind": "cv", "folds": 2, "shuffle": True, "random_state": 3, "scaler": "minmax"})
     result = run(spec, store=store, progress=False)

@@ -26,7 +26,8 @@ from keraslab.search import (
     MultiResolutionSearchCV,
     Real,
 )
-from keraslab.search.journal import candidate_key, derive_seed, fingerprint_data, stable_repr
+from keraslab._fingerprint import derive_seed, fingerprint_data, stable_repr
+from keraslab.search.journal import candidate_key
 from search_helpers import SlowLogisticRegression, classification_data
 
 X, Y = classification_data()

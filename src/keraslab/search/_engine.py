@@ -35,9 +35,10 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, _num_samples
 
 from keraslab._console import say
+from keraslab._fingerprint import derive_seed, fingerprint_data, stable_repr
 from keraslab.errors import KeraslabValueError
 from keraslab.search.cost import ProgressBar, SearchCost, fits_line, format_seconds, n_workers_for
-from keraslab.search.journal import Journal, candidate_key, derive_seed, fingerprint_data, stable_repr
+from keraslab.search.journal import Journal, candidate_key
 from keraslab.search.listen import current_listener
 from keraslab.search.subsets import subset_key
 from keraslab.search.vectorized import current_setting, fit_task, run_fits
