@@ -29,13 +29,12 @@ import contextlib
 import contextvars
 import math
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 import keras
-import numpy as np
 
 from keraslab.experiments import interrupt
+from keraslab.experiments.results import CandidateResult, FoldResult  # re-exported: public here before
 from keraslab.store import ResultStore
 
 __all__ = ["TIMER_KEY", "sinking", "EpochRecorder", "RunRecorder", "FoldResult", "CandidateResult",
@@ -176,46 +175,6 @@ class RunRecorder:
 
 class SearchStopped(Exception):
     """Raised by the recorder to end a search after a stop request (not a user-facing error)."""
-
-
-@dataclass
-class FoldResult:
-    fold: int
-    status: str
-    score: float | None
-    seconds: float
-    error: str = ""
-    resumed: bool = False
-
-
-@dataclass
-class CandidateResult:
-    idx: int
-    params: dict[str, Any]
-    folds: list[FoldResult] = field(default_factory=list)
-    subset: str = "full"
-
-    @property
-    def scores(self) -> list[float]:
-        return [f.score for f in self.folds if f.status == "finished" and f.score is not None]
-
-    @property
-    def failed(self) -> list[FoldResult]:
-        return [f for f in self.folds if f.status == "failed"]
-
-    @property
-    def status(self) -> str:
-        if self.failed:
-            return "failed"
-        return "finished" if self.folds and all(f.status == "finished" for f in self.folds) else "interrupted"
-
-    @property
-    def mean(self) -> float | None:
-        return float(np.mean(self.scores)) if self.scores else None
-
-    @property
-    def std(self) -> float | None:
-        return float(np.std(self.scores)) if self.scores else None
 
 
 def cv_results(candidates: list[CandidateResult]) -> dict[str, Any]:

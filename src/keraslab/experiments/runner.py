@@ -18,59 +18,20 @@ import contextlib
 import platform
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from keraslab.experiments import interrupt
-from keraslab.experiments.recorder import CandidateResult, RunRecorder, cv_results, sinking
+from keraslab.experiments.recorder import RunRecorder, cv_results, sinking
 from keraslab.experiments.figures import draw_figures
 from keraslab.experiments.inputs import Inputs, load_inputs
 from keraslab.experiments.reference import compare
 from keraslab.experiments.spec import ExperimentSpec
-from keraslab.experiments.training import FitResult, train_model
+from keraslab.experiments.results import RunResult  # public here before results.py
+from keraslab.experiments.training import train_model
 from keraslab.store import ResultStore
 
 __all__ = ["RunResult", "run"]
-
-
-@dataclass
-class RunResult:
-    """The outcome of :func:`run`: fits, folds, candidates, figures and the summary stored with them."""
-
-    run_id: int
-    spec: ExperimentSpec
-    status: str
-    seconds: float
-    store_path: Path
-    fits: list[FitResult] = field(default_factory=list)
-    candidates: list[CandidateResult] = field(default_factory=list)
-    figures: dict[str, Path] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
-    error: str = ""
-    search: Any = None  # the fitted keraslab search (cv and search kinds that ran to the end)
-    fit_counts: dict[str, int] = field(default_factory=dict)  # computed / resumed / planned fits
-
-    @property
-    def final_line(self) -> str:
-        return self.summary.get("final_line", "")
-
-    def describe(self) -> str:
-        """What the CLI prints after a run: final line(s), chapter comparison, figure paths."""
-        from keraslab._console import format_seconds
-
-        s = self.spec
-        figures = f" (Figs {', '.join(s.figures)})" if s.figures else ""
-        lines = [f"{s.name} · {s.title}{figures} · run {self.run_id} · {self.status} in {format_seconds(self.seconds)}"]
-        lines += self.summary.get("lines", [])
-        lines += [f"  {c}" for c in self.summary.get("comparisons", [])]
-        if self.error:
-            lines.append(f"  error: {self.error}")
-        lines += [f"  figure: {p}" for p in self.figures.values()]
-        lines.append(f"  store: {self.store_path} (run {self.run_id})")
-        if self.summary.get("fits_line"):  # last, so a resumed run says at once what it reused
-            lines.append(self.summary["fits_line"])
-        return "\n".join(lines)
 
 
 def _versions() -> dict[str, str]:

@@ -12,8 +12,6 @@ are written by the recorder's callback (:class:`keraslab.experiments.recorder.Ep
 from __future__ import annotations
 
 import inspect
-import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -23,68 +21,11 @@ from keraslab.callbacks import EpochTimer, ResetStatesEachEpoch
 from keraslab.experiments import interrupt
 from keraslab.experiments.inputs import Inputs
 from keraslab.experiments.recorder import TIMER_KEY, EpochRecorder
+from keraslab.experiments.results import FitResult, final_line  # re-exported: public here before
 from keraslab.experiments.spec import ExperimentSpec
 from keraslab.store import ResultStore
 
 __all__ = ["FitResult", "train_model", "make_estimator", "final_line", "build_kwargs"]
-
-#: Keras 3 names -> the chapter's (Keras 2) names in the final line.
-_SHORT = {"accuracy": "acc", "val_accuracy": "val_acc"}
-
-
-@dataclass
-class FitResult:
-    """What one training left behind."""
-
-    label: str
-    params: dict[str, Any]
-    status: str
-    history: dict[str, list[float]]
-    epoch_seconds: list[float]
-    seconds: float
-    epochs_planned: int
-    error: str = ""
-    predictions: np.ndarray | None = None  # sequence experiments: predictions on the test curve
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def final_line(self) -> str:
-        return final_line(self.history, self.epoch_seconds, self.epochs_planned)
-
-    def final_metrics(self) -> dict[str, float]:
-        """Last-epoch metrics under the chapter's names (``acc``, ``val_acc``), plus epoch seconds."""
-        out = {_SHORT.get(k, k): v[-1] for k, v in self.history.items() if v}
-        if self.epoch_seconds:
-            out["epoch_seconds"] = self.epoch_seconds[-1]
-        return out
-
-
-def _format_number(value: float) -> str:
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.4e}"
-
-
-def final_line(history: dict[str, list[float]], epoch_seconds: list[float], epochs_planned: int) -> str:
-    """The last epoch in the chapter's style.
-
-    Examples
-    --------
-    >>> final_line({"loss": [0.1, 0.0062], "accuracy": [0.9, 0.9978], "val_loss": [0.2, 0.04],
-    ...             "val_accuracy": [0.9, 0.9912]}, [40.0, 36.2], 100)
-    'Epoch 2/100 - 36s - loss: 0.0062 - acc: 0.9978 - val_loss: 0.0400 - val_acc: 0.9912'
-    """
-    done = len(history.get("loss", []))
-    if not done:
-        return f"Epoch 0/{epochs_planned} (no epoch finished)"
-    train_keys = ["loss"] + [k for k in history if k != "loss" and not k.startswith("val_")]
-    val_keys = [f"val_{k}" for k in train_keys if f"val_{k}" in history]
-    parts = [f"Epoch {done}/{epochs_planned}"]
-    if epoch_seconds:
-        parts.append(f"{epoch_seconds[-1]:.0f}s")
-    parts += [f"{_SHORT.get(k, k)}: {_format_number(history[k][-1])}" for k in train_keys + val_keys]
-    return " - ".join(parts)
-
 
 def build_kwargs(spec: ExperimentSpec, inputs: Inputs, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Arguments for the build function: the spec's, the train table's and the data's."""
