@@ -174,3 +174,65 @@ def test_resolve_build_and_dumps_toml_round_trip():
     raw = {"experiment": {"name": "x", "figures": ["B3-1"]}, "explore": {"params": {"model.n": [1, 2]}},
            "reference": {"acc": {"0.1": 0.18}, "note": 'say "hi"\nthere'}}
     assert tomllib.loads(dumps_toml(raw)) == raw
+
+
+DENSE = {"build": "keraslab.zoo.dense:make_model"}
+
+
+@pytest.mark.parametrize(
+    "tables, message",
+    [
+        ({"data": 3}, "[data] must be a table. Received: data=3"),
+        ({"train": {"early_stopping": 3}}, "[train.early_stopping] must be a table. Received: early_stopping=3"),
+        ({"train": {"learning_rate": float("nan")}}, "train.learning_rate must be a finite number. Received: learning_rate=nan"),
+        ({"train": {"shuffle": 1}}, "train.shuffle must be true or false. Received: shuffle=1"),
+        ({"data": {"subset": -1}}, "data.subset must be a number >= 0. Received: subset=-1"),
+        ({"data": {"dataset": "shapes", "layout": "image", "options": {"image_size": 0}}},
+         "data.options.image_size must be a positive number. Received: image_size=0"),
+        ({"data": {"layout": "image", "augment": {"fill_mode": "mirror"}}},
+         "data.augment.fill_mode must be one of 'nearest', 'constant', 'reflect', 'wrap'. Received: fill_mode='mirror'"),
+        ({"explore": {"kind": "cv", "folds": 2.0}}, "explore.folds must be an integer. Received: folds=2.0"),
+        ({"explore": {"kind": "cv", "n_jobs": 0}}, "explore.n_jobs must be a positive integer or -1. Received: n_jobs=0"),
+        ({"explore": {"kind": "multires", "zoom": 2, "params": {"model.optimizer": ["adam"]}}},
+         "explore.zoom must be a number in (0, 1]. Received: zoom=2"),
+        ({"explore": {"kind": "multires", "keep": 0, "params": {"model.optimizer": ["adam"]}}},
+         'explore.keep must be "one-se", "best" or an integer >= 1. Received: keep=0'),
+        ({"model": {"build": 3}}, "model.build must be a string. Received: build=3"),
+    ],
+)
+def test_schema_errors_say_what_was_expected(tables, message):
+    with pytest.raises(SpecError) as info:
+        spec_from_dict({"model": DENSE, **tables}, name="x")
+    assert str(info.value) == message
+
+
+def test_errors_in_nested_tables_name_their_line(tmp_path):
+    path = write(tmp_path, GOOD + "\n[data.options]\ntest_size = 1\n")
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert str(info.value) == f"{path}, line 25: data.options.test_size must be a number in [0, 1). Received: test_size=1"
+    path = write(tmp_path, GOOD.replace("patience = 2", "patience = -2"))
+    with pytest.raises(SpecError, match=r"line 19: train.early_stopping.patience must be a number >= 0"):
+        load_spec(path)
+
+
+def test_the_models_are_the_schema():
+    from pydantic import ValidationError
+
+    from keraslab.experiments.spec import DataSpec, SpecFile, TrainSpec
+
+    spec = spec_from_dict({"model": {**DENSE, "number_of_layers": 2},
+                           "data": {"dataset": "digits", "augment": {"rotation_range": 10}, "layout": "image"},
+                           "train": {"learning_rate": 1}}, name="x")
+    # defaults come from the models' fields; integers given for numbers become floats
+    assert spec.train == TrainSpec(learning_rate=1.0) and spec.train.learning_rate == 1.0
+    assert spec.data.options == {"test_size": 0.25} and spec.data.augment == {"rotation_range": 10.0}
+    assert spec.model.params == {"number_of_layers": 2} and spec.model.function().__name__ == "make_model"
+    with pytest.raises(ValidationError):  # validated specs are frozen
+        spec.train.epochs = 3
+    assert DataSpec().model_dump()["options"] == {}
+    # the same models give a JSON Schema (e.g. for editors)
+    schema = SpecFile.model_json_schema()
+    assert list(schema["properties"]) == ["experiment", "data", "model", "train", "explore", "reference"]
+    assert schema["$defs"]["TrainSpec"]["properties"]["epochs"] == {
+        "default": 100, "exclusiveMinimum": 0, "title": "Epochs", "type": "integer"}

@@ -150,7 +150,7 @@ def _spec_name(search_name: str) -> str:
     from keraslab.experiments.spec import TrainSpec
 
     name = search_name.rsplit("__", 1)[-1]
-    return f"train.{name}" if name in TrainSpec.__dataclass_fields__ else f"model.{name}"
+    return f"train.{name}" if name in TrainSpec.model_fields else f"model.{name}"
 
 
 def _splitter(spec: ExperimentSpec, inputs: Inputs) -> Any:

@@ -1,4 +1,5 @@
-"""ExperimentSpec: one experiment described in a TOML file, validated into dataclasses.
+"""ExperimentSpec: one experiment described in a TOML file, validated by the pydantic models of
+:mod:`keraslab.experiments.schema` and :mod:`keraslab.experiments.explore_checks`.
 
 A spec has up to six tables::
 
@@ -28,132 +29,58 @@ from __future__ import annotations
 
 import copy
 import difflib
-import importlib
 import inspect
-import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Optional
 
-from keraslab._routing import DATA_DERIVED
-from keraslab.errors import KeraslabValueError
+from pydantic import ConfigDict, ValidationError, create_model, field_validator, model_validator
 
-from keraslab.experiments.explore_checks import check_explore
-from keraslab.experiments.schema import AUGMENT as _AUGMENT
-from keraslab.experiments.schema import DATA as _DATA
-from keraslab.experiments.schema import DATASET_OPTIONS as _DATASET_OPTIONS
-from keraslab.experiments.schema import DATASETS, REFERENCE_KEYS
-from keraslab.experiments.schema import EARLY_STOPPING as _EARLY_STOPPING
-from keraslab.experiments.schema import EXPERIMENT as _EXPERIMENT
-from keraslab.experiments.schema import EXPLORE as _EXPLORE
-from keraslab.experiments.schema import TABLES as _TABLES
-from keraslab.experiments.schema import TRAIN as _TRAIN
-from keraslab.experiments.schema import Field as _Field
+from keraslab.experiments.explore_checks import SPACE_KINDS, ExploreSpec
+from keraslab.experiments.schema import (DATASETS, REFERENCE_KEYS, DataSpec, ExperimentTable, ModelSpec, SpecError,
+                                         Table, TrainSpec, fail, resolve_build)
 from keraslab.experiments.tomlio import dumps_toml, line_of, tomllib
 
 __all__ = [
-    "SpecError",
-    "DataSpec",
-    "ModelSpec",
-    "TrainSpec",
-    "ExploreSpec",
-    "ExperimentSpec",
-    "load_spec",
-    "spec_from_dict",
-    "parse_override",
-    "resolve_build",
-    "DATASETS",
-    "REFERENCE_KEYS",
+    "SpecError", "DataSpec", "ModelSpec", "TrainSpec", "ExploreSpec", "ExperimentSpec", "SpecFile", "load_spec",
+    "spec_from_dict", "parse_override", "resolve_build", "DATASETS", "REFERENCE_KEYS",
 ]
 
-
-class SpecError(KeraslabValueError):
-    """A spec that cannot be used; the message names the key and, when known, file and line."""
-
-    def __init__(self, message: str, *, source: str | None = None, line: int | None = None) -> None:
-        where = ""
-        if source:
-            where = f"{source}, line {line}: " if line else f"{source}: "
-        super().__init__(where + message)
-        self.source = source
-        self.line = line
+Reference = create_model("Reference", __base__=Table, **{key: (Any, None) for key in REFERENCE_KEYS})
 
 
-# --------------------------------------------------------------------------- dataclasses
-@dataclass(frozen=True)
-class DataSpec:
-    """Where the data comes from and how it is prepared (see the module docstring)."""
+class SpecFile(Table):
+    """A whole spec file; ``[model]``'s keys other than ``build`` are the build function's parameters."""
 
-    dataset: str = "mnist"
-    layout: str = "flat"
-    scaling: str = "unit"
-    subset: int = 0
-    test_subset: int = 0
-    validation_split: float = 0.0
-    validation_data: str = "none"
-    window: int = 0
-    targets: str = "next"
-    seed: int = 0
-    options: dict[str, Any] = field(default_factory=dict)
-    augment: dict[str, Any] = field(default_factory=dict)
+    model_config = ConfigDict(validate_default=True)
 
+    experiment: ExperimentTable = {}  # type: ignore[assignment]  (validated: the name is required)
+    data: DataSpec = {}  # type: ignore[assignment]
+    model: ModelSpec = {}  # type: ignore[assignment]
+    train: TrainSpec = {}  # type: ignore[assignment]
+    explore: Optional[ExploreSpec] = None
+    reference: Reference = {}  # type: ignore[valid-type]
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """``build = "module:function"`` and the keyword arguments it is called with."""
+    @field_validator("model", mode="before")
+    @classmethod
+    def _build_and_params(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        if "build" not in raw:
+            raise fail((), '[model] needs build = "module:function", e.g. "keraslab.zoo.dense:make_model".')
+        return {"build": raw["build"], "params": {k: v for k, v in raw.items() if k != "build"}}
 
-    build: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def function(self) -> Callable[..., Any]:
-        """The imported build function."""
-        return resolve_build(self.build)
-
-
-@dataclass(frozen=True)
-class TrainSpec:
-    """How one training runs. ``optimizer=""`` and ``learning_rate=0`` keep the model's own."""
-
-    epochs: int = 100
-    batch_size: int = 256
-    optimizer: str = ""
-    learning_rate: float = 0.0
-    shuffle: bool = True
-    stateful: bool = False
-    seed: int = 0
-    early_stopping: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ExploreSpec:
-    """A sweep, cross-validation or search around the base experiment."""
-
-    kind: str = "sweep"
-    parameter: str = ""
-    values: list[Any] = field(default_factory=list)
-    curves: list[Any] = field(default_factory=list)
-    folds: int = 5
-    stratified: bool = True
-    shuffle: bool = True
-    random_state: int = 42
-    scaler: str = "none"
-    params: dict[str, list[Any]] = field(default_factory=dict)
-    n_iter: int = 10
-    scoring: str = ""
-    resolution: int = 3
-    rounds: int = 4
-    zoom: float = 0.5
-    keep: Any = "one-se"
-    subsets: list[float] = field(default_factory=list)
-    resource: str = "epochs"
-    factor: float = 3.0
-    min_resource: int = 0
-    n_trials: int = 20
-    storage: str = ""
-    n_jobs: int = 1
-    backend: str = "loky"
-    dask_scheduler: str = ""
+    @model_validator(mode="after")
+    def _searched_params_exist(self) -> "SpecFile":
+        if self.explore is None or self.explore.kind not in ("grid", "random") + SPACE_KINDS:
+            return self
+        accepted = set(inspect.signature(self.model.function()).parameters)
+        for key in self.explore.params:
+            if key.startswith("model.") and key.split(".", 1)[1] not in accepted:
+                raise fail(("explore", "params", key),
+                           f"{key} is not a parameter of the build function. Received: {key!r}")
+        return self
 
 
 @dataclass(frozen=True)
@@ -283,186 +210,47 @@ def _assign(raw: dict[str, Any], key: str, value: Any, *, source: str | None) ->
     node[parts[-1]] = value
 
 
-def resolve_build(build: str) -> Callable[..., Any]:
-    """Import ``"package.module:function"``; a clear error when either part is missing.
-
-    Examples
-    --------
-    >>> resolve_build("keraslab.zoo.dense:make_model").__name__
-    'make_model'
-    """
-    if not isinstance(build, str) or build.count(":") != 1:
-        raise SpecError(
-            f'model.build must be "module:function", e.g. "keraslab.zoo.dense:make_model". Received: build={build!r}'
-        )
-    module_name, func_name = build.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        raise SpecError(f"unknown build function: module {exc.name!r} not found. Received: build={build!r}") from None
-    func = getattr(module, func_name, None)
-    if not callable(func):
-        public = sorted(n for n in getattr(module, "__all__", dir(module)) if not n.startswith("_"))
-        near = difflib.get_close_matches(func_name, public, n=1)
-        hint = f" Did you mean {module_name}:{near[0]}?" if near else f" {module_name} offers: {', '.join(public)}."
-        raise SpecError(f"unknown build function {func_name!r} in {module_name}.{hint} Received: build={build!r}")
-    return func
-
-
 # --------------------------------------------------------------------------- validation
-class _Checker:
-    def __init__(self, source: str | None, text: str | None) -> None:
-        self.source, self.text = source, text
-
-    def fail(self, message: str, table: str, key: str | None = None) -> SpecError:
-        return SpecError(message, source=self.source, line=line_of(self.text, table, key))
-
-    def table(self, raw: Any, table: str) -> dict[str, Any]:
-        if raw is None:
-            return {}
-        if not isinstance(raw, dict):
-            raise self.fail(f"[{table}] must be a table. Received: {table}={raw!r}", table)
-        return raw
-
-    def fields(self, raw: Any, table: str, schema: Mapping[str, _Field]) -> dict[str, Any]:
-        values = self.table(raw, table)
-        out = {}
-        for key, value in values.items():
-            if key not in schema:
-                near = difflib.get_close_matches(key, list(schema), n=1)
-                hint = f" Did you mean {near[0]!r}?" if near else f" Known keys: {', '.join(schema)}."
-                raise self.fail(f"unknown key {key!r} in [{table}].{hint}", table, key)
-            out[key] = self.value(value, schema[key], table, key)
-        for key, spec_field in schema.items():
-            out.setdefault(key, copy.deepcopy(spec_field.default))
-        return out
-
-    def value(self, value: Any, spec_field: _Field, table: str, key: str) -> Any:
-        kind = spec_field.kind
-        ok = {
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
-            "str": isinstance(value, str),
-            "bool": isinstance(value, bool),
-            "list": isinstance(value, list),
-            "table": isinstance(value, dict),
-            "any": True,
-        }[kind]
-        names = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false",
-                 "list": "a list", "table": "a table", "any": "a value"}
-        if not ok:
-            raise self.fail(f"{table}.{key} must be {names[kind]}. Received: {key}={value!r}", table, key)
-        if kind == "float":
-            value = float(value)
-            if not math.isfinite(value):
-                raise self.fail(f"{table}.{key} must be a finite number. Received: {key}={value!r}", table, key)
-        if spec_field.choices is not None and value not in spec_field.choices:
-            choices = ", ".join(repr(c) for c in spec_field.choices)
-            raise self.fail(f"{table}.{key} must be one of {choices}. Received: {key}={value!r}", table, key)
-        if spec_field.check is not None:
-            expected = spec_field.check(value)
-            if expected:
-                raise self.fail(f"{table}.{key} must be {expected}. Received: {key}={value!r}", table, key)
-        return value
-
-
 def _validate(raw: dict[str, Any], *, source: str | None, text: str | None, overrides: tuple[str, ...]) -> ExperimentSpec:
-    c = _Checker(source, text)
-    for table in raw:
-        if table not in _TABLES:
-            near = difflib.get_close_matches(table, list(_TABLES), n=1)
-            hint = f" Did you mean [{near[0]}]?" if near else ""
-            raise c.fail(f"unknown table [{table}]; a spec has {', '.join(f'[{t}]' for t in _TABLES)}.{hint}", table)
-    experiment = c.fields(raw.get("experiment"), "experiment", _EXPERIMENT)
-    if not experiment["name"]:
-        raise c.fail("[experiment] name is missing; name the experiment (file specs take the file name).", "experiment")
-    data = c.fields(raw.get("data"), "data", _DATA)
-    data["options"] = c.fields(data["options"], "data.options", _DATASET_OPTIONS[data["dataset"]])
-    given_augment = set(data["augment"])  # keep only what the spec sets: ImageAugmenter has the defaults
-    data["augment"] = {k: v for k, v in c.fields(data["augment"], "data.augment", _AUGMENT).items()
-                       if k in given_augment}
-    _check_data(c, data)
-    train = c.fields(raw.get("train"), "train", _TRAIN)
-    if train["early_stopping"]:
-        train["early_stopping"] = c.fields(train["early_stopping"], "train.early_stopping", _EARLY_STOPPING)
-    model_raw = c.table(raw.get("model"), "model")
-    if "build" not in model_raw:
-        raise c.fail('[model] needs build = "module:function", e.g. "keraslab.zoo.dense:make_model".', "model")
-    model_params = {k: v for k, v in model_raw.items() if k != "build"}
     try:
-        func = resolve_build(model_raw["build"])
-    except SpecError as exc:
-        raise c.fail(str(exc), "model", "build") from None
-    _check_build_params(c, func, model_raw["build"], model_params)
-    explore = None
-    if raw.get("explore") is not None:
-        values = c.fields(raw.get("explore"), "explore", _EXPLORE)
-        check_explore(c, values, func, model_params)
-        explore = ExploreSpec(**values)
-    reference = c.table(raw.get("reference"), "reference")
-    for key, value in reference.items():
-        if key not in REFERENCE_KEYS:
-            near = difflib.get_close_matches(key, REFERENCE_KEYS, n=1)
-            hint = f" Did you mean {near[0]!r}?" if near else f" Known keys: {', '.join(REFERENCE_KEYS)}."
-            raise c.fail(f"unknown key {key!r} in [reference].{hint}", "reference", key)
-    effective = copy.deepcopy(raw)
+        spec = SpecFile.model_validate(raw)
+    except ValidationError as exc:
+        raise _spec_error(exc.errors()[0], source, text) from None
+    experiment = spec.experiment
     return ExperimentSpec(
-        name=experiment["name"],
-        title=experiment["title"] or experiment["name"],
-        figures=[str(f) for f in experiment["figures"]],
-        description=experiment["description"],
-        data=DataSpec(**data),
-        model=ModelSpec(build=model_raw["build"], params=model_params),
-        train=TrainSpec(**train),
-        explore=explore,
-        reference=dict(reference),
-        raw=effective,
+        name=experiment.name,
+        title=experiment.title or experiment.name,
+        figures=[str(f) for f in experiment.figures],
+        description=experiment.description,
+        data=spec.data,
+        model=spec.model,
+        train=spec.train,
+        explore=spec.explore,
+        reference=spec.reference.model_dump(exclude_unset=True),
+        raw=copy.deepcopy(raw),
         source=source,
         overrides=overrides,
     )
 
 
-def _check_data(c: _Checker, data: dict[str, Any]) -> None:
-    sequence_data = data["dataset"] in ("sines", "upsloping_sines")
-    if sequence_data != (data["layout"] == "sequence"):
-        expected = "sequence" if sequence_data else "flat or image"
-        raise c.fail(
-            f"data.layout must be {expected} for dataset {data['dataset']!r}. Received: layout={data['layout']!r}",
-            "data", "layout",
-        )
-    if sequence_data and data["window"] < 1:
-        raise c.fail(f"data.window must be a positive integer for sequences. Received: window={data['window']}",
-                     "data", "window")
-    if data["validation_split"] and data["validation_data"] != "none":
-        raise c.fail(
-            "Use either data.validation_split or data.validation_data = \"test\", not both. "
-            f"Received: validation_split={data['validation_split']}, validation_data={data['validation_data']!r}",
-            "data", "validation_data",
-        )
-    if data["augment"] and data["layout"] != "image":
-        raise c.fail("[data.augment] needs data.layout = \"image\". "
-                     f"Received: layout={data['layout']!r}", "data", "layout")
-    opts = data["options"]
-    if sequence_data and not (len(opts["freqs"]) == len(opts["amps"]) == len(opts["phases"]) >= 1):
-        raise c.fail(
-            "data.options freqs, amps and phases need the same, non-zero length. "
-            f"Received: freqs={opts['freqs']}, amps={opts['amps']}, phases={opts['phases']}",
-            "data.options", "freqs",
-        )
-
-
-def _check_build_params(c: _Checker, func: Callable[..., Any], build: str, params: Mapping[str, Any]) -> None:
-    try:
-        signature = inspect.signature(func)
-    except (TypeError, ValueError):
-        return
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
-        return
-    accepted = [n for n in signature.parameters if n not in DATA_DERIVED]
-    for key in params:
-        if key not in signature.parameters:
-            near = difflib.get_close_matches(key, accepted, n=1)
-            hint = f" Did you mean {near[0]!r}?" if near else ""
-            raise c.fail(
-                f"{build} has no parameter {key!r}.{hint} It accepts: {', '.join(accepted)}.", "model", key
-            )
+def _spec_error(error: Mapping[str, Any], source: str | None, text: str | None) -> SpecError:
+    """pydantic's first error as "<file>, line N: <key> must be <expected>. Received: ..."."""
+    ctx = error.get("ctx") or {}
+    if error["type"] != "spec":  # not explained by a table (a bug, but still say where)
+        ctx = {"path": (), "message": error["msg"]}
+    place = tuple(str(part) for part in error["loc"]) + tuple(ctx["path"])
+    table, key = (".".join(place[:-1]), place[-1]) if len(place) > 1 else (".".join(place), None)
+    value, message = ctx.get("value"), ctx.get("message")
+    if "known" in ctx and key is None:  # a top-level key is a table
+        near = difflib.get_close_matches(table, ctx["known"], n=1)
+        hint = f" Did you mean [{near[0]}]?" if near else ""
+        message = f"unknown table [{table}]; a spec has {', '.join(f'[{t}]' for t in ctx['known'])}.{hint}"
+    elif "known" in ctx:
+        near = difflib.get_close_matches(key, ctx["known"], n=1)
+        hint = f" Did you mean {near[0]!r}?" if near else f" Known keys: {', '.join(ctx['known'])}."
+        message = f"unknown key {key!r} in [{table}].{hint}"
+    elif ctx.get("expected") == "a table":
+        message = f"[{'.'.join(place)}] must be a table. Received: {place[-1]}={value!r}"
+    elif "expected" in ctx:
+        message = f"{'.'.join(place)} must be {ctx['expected']}. Received: {key}={value!r}"
+    return SpecError(message, source=source, line=line_of(text, table, key))
