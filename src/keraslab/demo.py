@@ -6,8 +6,8 @@ timings, 5-fold cross-validation of a ``MinMaxScaler`` pipeline, and a coarse-to
 search (the chapter's advice after its three hand-made grids) with its rounds and
 zoom path; then it writes the HTML report and returns its path.
 Runs go to the default store (``./keraslab-runs/runs.sqlite``) like any other run.
-The four experiments are ordinary specs (see :data:`DEMO_SPECS`), run by the same
-runner as the catalogue.
+The four experiments are ordinary TOML specs in ``keraslab/demo_specs/`` (see
+:data:`DEMO_DIR`), run by the same runner as the catalogue.
 
 Examples
 --------
@@ -21,62 +21,35 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["DEMO_SPECS", "demo_specs", "run_demo"]
+__all__ = ["DEMO_DIR", "DEMO_SPECS", "demo_specs", "run_demo"]
 
-_DATA = {"dataset": "digits", "layout": "flat", "scaling": "unit", "validation_split": 0.25}
-_MODEL = {"build": "keraslab.zoo.dense:make_model", "number_of_layers": 2, "neurons_per_layer": 32,
-          "dropout_ratio": 0.2}
+#: The folder of the demo's spec files (``demo-1-baseline.toml`` ...), run in name order. Not
+#: catalogue entries (``keraslab list`` shows the chapter's experiments only), but the same format.
+DEMO_DIR = Path(__file__).resolve().parent / "demo_specs"
 
-#: The demo's experiments as spec tables (the same keys as a TOML spec).
-DEMO_SPECS: dict[str, dict[str, Any]] = {
-    "demo-1-baseline": {
-        "experiment": {"title": "Baseline: two dense layers of 32 with dropout",
-                       "description": "make_model on 8x8 digits scaled to [0, 1], a quarter held out for validation."},
-        "data": _DATA,
-        "model": _MODEL,
-        "train": {"epochs": 40, "batch_size": 32},
-    },
-    "demo-2-batch-size": {
-        "experiment": {"title": "Batch-size sweep: curves and time per epoch",
-                       "description": "The same model trained with batch sizes 8 to 512 (cf. Figures B3-1..B3-5)."},
-        "data": _DATA,
-        "model": _MODEL,
-        "train": {"epochs": 15, "batch_size": 32},
-        "explore": {"kind": "sweep", "parameter": "train.batch_size", "values": [8, 32, 128, 512],
-                    "curves": [8, 512]},
-    },
-    "demo-3-cv": {
-        "experiment": {"title": "5-fold cross-validation of a MinMaxScaler pipeline",
-                       "description": "make_pipeline(MinMaxScaler(), KerasClassifier(make_model)) on raw pixel "
-                                      "values 0-16, StratifiedKFold(5, shuffle=True, random_state=42)."},
-        "data": {"dataset": "digits", "layout": "flat", "scaling": "none"},
-        "model": _MODEL,
-        "train": {"epochs": 20, "batch_size": 32},
-        "explore": {"kind": "cv", "folds": 5, "scaler": "minmax"},
-    },
-    "demo-4-coarse-to-fine": {
-        "experiment": {"title": "Coarse-to-fine search: layers x neurons",
-                       "description": "MultiResolutionSearchCV, 3 folds, MinMaxScaler pipeline: a 2 x 2 grid over "
-                                      "1-3 layers and 8-64 neurons, then a finer grid around the best, moving "
-                                      "outward (up to 128 neurons) when the best sits on an edge (cf. B3-16..B3-19 "
-                                      "and the chapter's grids 1-3)."},
-        "data": {"dataset": "digits", "layout": "flat", "scaling": "none"},
-        "model": {"build": "keraslab.zoo.dense:make_model", "dropout_ratio": 0.2},
-        "train": {"epochs": 10, "batch_size": 32},
-        "explore": {"kind": "multires", "folds": 3, "shuffle": False, "scaler": "minmax", "resolution": 2,
-                    "rounds": 2, "keep": "best",  # two rounds keep the demo under 2 minutes on 2 cores
-                    "params": {"model.number_of_layers": {"int": [1, 3]},
-                               "model.neurons_per_layer": {"int": [8, 64], "log": True, "bounds": [4, 128]}}},
-    },
-}
+
+def _demo_files() -> list[Path]:
+    return sorted(DEMO_DIR.glob("demo-*.toml"))
 
 
 def demo_specs(overrides: list[str] | None = None) -> list[Any]:
-    """The demo's validated specs, in order, with optional ``section.key=value`` overrides."""
-    from keraslab.experiments.spec import spec_from_dict
+    """The demo's validated specs, in order, with optional ``section.key=value`` overrides.
 
-    specs = [spec_from_dict(table, name=name) for name, table in DEMO_SPECS.items()]
-    return [s.with_overrides(overrides) for s in specs] if overrides else specs
+    Each is read from its file in :data:`DEMO_DIR` like a catalogue spec (its name is
+    the file's stem; a bad override names the file and line).
+    """
+    from keraslab.experiments.spec import load_spec
+
+    return [load_spec(path, overrides or ()) for path in _demo_files()]
+
+
+def __getattr__(name: str) -> Any:
+    # DEMO_SPECS (the spec tables by name) is read from the files when first asked for.
+    if name == "DEMO_SPECS":
+        from keraslab.experiments.tomlio import tomllib
+
+        return {path.stem: tomllib.loads(path.read_text(encoding="utf-8")) for path in _demo_files()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run_demo(
