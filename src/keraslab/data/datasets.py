@@ -8,7 +8,8 @@ Image loaders look for their files in this order and use the first place that ha
    ``fashion-mnist/`` of IDX files);
 3. the Keras cache ``$KERAS_HOME/datasets`` (default ``~/.keras/datasets``), where
    ``keras.datasets`` keeps its downloads, so a file Keras fetched is reused;
-4. a download from the canonical source into that cache, verified by SHA-256.
+4. a download from the canonical source into that cache (``keras.utils.get_file``; next
+   mirror when one fails), verified by SHA-256.
 
 Local files are validated by shape, dtype and label range rather than by hash: a
 rebuilt but equivalent ``mnist.npz`` (such as the project's shared test copy) has
@@ -24,7 +25,6 @@ import os
 import re
 import shutil
 import struct
-import urllib.request
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -252,9 +252,21 @@ def _load_explicit(spec: _ImageSet, path: Path) -> tuple:
     )
 
 
-def _urllib_download(url: str, destination: Path) -> None:
-    with urllib.request.urlopen(url, timeout=60) as response, open(destination, "wb") as out:
-        shutil.copyfileobj(response, out, 1 << 20)
+def _urllib_download(url: str, destination: Path) -> None:  # the name tests replace to forbid downloads
+    """The default downloader: ``keras.utils.get_file`` (Keras' own download with its progress bar).
+
+    The checksum is checked by :func:`_fetch` for every downloader, so the same
+    :class:`~keraslab.errors.CorruptDataError` comes whoever downloaded.
+    """
+    import keras
+
+    try:
+        got = keras.utils.get_file(fname=destination.name, origin=url, cache_dir=str(destination.parent),
+                                   cache_subdir="", force_download=True)
+    except Exception as error:  # Keras turns urllib's errors into a plain Exception; the mirror loop wants OSError
+        raise OSError(str(error)) from error
+    if Path(got) != destination:  # Keras falls back to /tmp/.keras when the folder is not writable
+        shutil.move(got, destination)
 
 
 def _sha256(path: Path) -> str:
@@ -349,7 +361,7 @@ def load_mnist(
     download : bool
         Whether to download into the Keras cache when no local copy exists.
     downloader : callable, optional
-        ``downloader(url, destination)`` used instead of urllib (for proxies, mirrors, tests).
+        ``downloader(url, destination)`` used instead of ``keras.utils.get_file`` (for proxies, mirrors, tests).
 
     Returns
     -------
