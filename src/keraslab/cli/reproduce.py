@@ -24,7 +24,8 @@ def _per_entry(items: tuple[str, ...]) -> dict[str, list[str]]:
     return out
 
 
-@click.command("reproduce", context_settings=CONTEXT)
+@click.command("reproduce", context_settings=CONTEXT,
+               short_help="catalogue entries at the chapter's settings, judged against its numbers")
 @click.argument("names", nargs=-1)
 @click.option("--budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="start no entry after this many seconds; run again to continue")
