@@ -75,3 +75,11 @@ def test_grid_1_variant_is_adadelta_at_keras_2_rate():
     assert variant.raw["model"]["learning_rate"] == 1.0
     assert variant.raw["explore"]["params"]["model.optimizer"] == ["adadelta"]
     assert spec.raw["explore"]["params"]["model.optimizer"] == ["adam", "adadelta"]  # the entry is untouched
+
+
+def test_a_stored_spec_written_in_another_layout_is_still_the_same_settings():
+    from keraslab.reproduce.session import _same_settings
+
+    assert _same_settings('figures = ["B3-10", "B3-11"]\n[train]\nepochs = 100\n',
+                          'figures = [\n    "B3-10",\n    "B3-11",\n]\n\n[train]\nepochs = 100\n')
+    assert not _same_settings("[train]\nepochs = 100\n", "[train]\nepochs = 5\n")

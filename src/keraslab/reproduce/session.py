@@ -105,10 +105,20 @@ def _judge(name: str, outcome: EntryOutcome, histories: Mapping[str, Any]) -> Ve
                  observations=OBSERVATIONS.get(name, ()), tolerances=TOLERANCES.get(name))
 
 
+def _same_settings(stored: str, spec_text: str) -> bool:
+    # Compared as TOML values, not text: a newer keraslab may write the same spec differently.
+    import tomllib
+
+    try:
+        return tomllib.loads(stored) == tomllib.loads(spec_text)
+    except tomllib.TOMLDecodeError:
+        return stored == spec_text
+
+
 def _reusable(db: Any, name: str, spec_text: str, backend: str) -> Any:
     for summary in reversed(db.runs(name, status="finished")):
         record = db.run(summary.id)
-        if record.spec == spec_text and record.backend == backend:
+        if record.backend == backend and _same_settings(record.spec, spec_text):
             return record
     return None
 
