@@ -83,3 +83,11 @@ def test_a_stored_spec_written_in_another_layout_is_still_the_same_settings():
     assert _same_settings('figures = ["B3-10", "B3-11"]\n[train]\nepochs = 100\n',
                           'figures = [\n    "B3-10",\n    "B3-11",\n]\n\n[train]\nepochs = 100\n')
     assert not _same_settings("[train]\nepochs = 100\n", "[train]\nepochs = 5\n")
+
+
+def test_cross_validation_variant_runs_as_the_notebook_did():
+    suffix, change = VARIANTS["b3-cv"]
+    spec = load_spec("b3-cv")
+    variant = spec_from_dict(change(dict(spec.raw)), name=f"b3-cv+{suffix}")
+    assert (variant.train.epochs, variant.train.batch_size) == (1, 128)
+    assert spec.train.epochs == 100 and "reference" not in variant.raw

@@ -175,7 +175,18 @@ TOLERANCES: dict[str, dict[str, tuple[float, str]]] = {
 }
 
 
+def _as_the_notebook_ran(raw: dict[str, Any]) -> dict[str, Any]:
+    """The chapter's notebook passed ``nb_epoch=100`` (silently dropped: 1 epoch) and batch 128."""
+    raw = dict(raw)
+    raw["train"] = {**raw["train"], "epochs": 1, "batch_size": 128}
+    raw.pop("reference", None)
+    return raw
+
+
 # A variant runs beside its entry to show an explanation; name -> (suffix, raw spec -> raw spec).
 VARIANTS: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "b3-grid-1": ("adadelta-lr1", _adadelta_at_keras2_rate),
+    # The notebook's saved output (1 epoch, batch 128) printed means 0.9116 / 0.9125, not 0.9550.
+    "b3-cv": ("notebook-1-epoch", _as_the_notebook_ran),
+    "b3-cv-minmax": ("notebook-1-epoch", _as_the_notebook_ran),
 }
