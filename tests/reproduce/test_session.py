@@ -26,7 +26,8 @@ def store(tmp_path):
 
 def test_runs_then_reads_back_and_writes_the_pages(store, tmp_path):
     seen = []
-    first = reproduce(["b3-13-dropout", "b3-cv"], overrides=TINY, store=store, on_entry=seen.append)
+    first = reproduce(["b3-13-dropout", "b3-cv"], overrides=TINY, store=store, on_entry=seen.append,
+                      variants=False)
     assert [e.name for e in first.entries] == ["b3-13-dropout", "b3-cv"] == [e.name for e in seen]
     dropout, cv = first.entries
     assert dropout.status == cv.status == "finished" and not dropout.reused
@@ -38,7 +39,7 @@ def test_runs_then_reads_back_and_writes_the_pages(store, tmp_path):
     # The dropout entry has no numbers, only words: its observation decides.
     assert dropout.verdict.observations and dropout.verdict.status in ("matches", "differs")
 
-    again = reproduce(["b3-13-dropout", "b3-cv"], overrides=TINY, store=store)
+    again = reproduce(["b3-13-dropout", "b3-cv"], overrides=TINY, store=store, variants=False)
     assert [e.reused for e in again.entries] == [True, True]
     assert [e.run_id for e in again.entries] == [dropout.run_id, cv.run_id]
     assert len(store.runs()) == 2  # nothing rerun
