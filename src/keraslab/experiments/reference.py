@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-__all__ = ["compare", "format_value"]
+__all__ = ["compare", "find_label", "fit_value", "format_value"]
 
 _PER_FIT = ("loss", "acc", "val_loss", "val_acc", "epoch_seconds")
 
@@ -53,7 +53,8 @@ def _seconds(value: Any) -> str:
     return f"{value:.0f} s" if isinstance(value, (int, float)) else format_value(value)
 
 
-def _fit_value(summary: Mapping[str, Any], key: str, label: str | None) -> Any:
+def fit_value(summary: Mapping[str, Any], key: str, label: str | None) -> Any:
+    """A final metric of the fit ``label`` (or of the only fit when ``label`` is None); None if absent."""
     finals = summary.get("finals", {})
     if label is None:
         if len(finals) != 1:
@@ -62,7 +63,8 @@ def _fit_value(summary: Mapping[str, Any], key: str, label: str | None) -> Any:
     return finals.get(label, {}).get(key)
 
 
-def _find_label(summary: Mapping[str, Any], swept: str) -> str | None:
+def find_label(summary: Mapping[str, Any], swept: str) -> str | None:
+    """The fit label of a swept value (``"batch_size=2048"`` for ``"2048"``); None if not run."""
     # Sweep fits are labelled "batch_size=2048"; the reference says "2048".
     for label in summary.get("finals", {}):
         value = label.split("=", 1)[-1]
@@ -84,14 +86,14 @@ def compare(reference: Mapping[str, Any], summary: Mapping[str, Any]) -> list[st
             continue
         if key in _PER_FIT and isinstance(ref, Mapping):
             for swept, ref_value in ref.items():
-                label = _find_label(summary, str(swept))
-                mine = _fit_value(summary, key, label) if label else None
+                label = find_label(summary, str(swept))
+                mine = fit_value(summary, key, label) if label else None
                 shown = _seconds if key == "epoch_seconds" else format_value
                 lines.append(f"{key} [{label or swept}]: chapter: {shown(ref_value)} · this run: "
                              f"{shown(mine) if mine is not None else 'not run'}")
             continue
         if key in _PER_FIT:
-            mine = _fit_value(summary, key, None)
+            mine = fit_value(summary, key, None)
         elif key == "mean_scores":
             mine = summary.get("cv_results", {}).get("mean_test_score")
         elif key == "fits":

@@ -29,6 +29,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+from keraslab.experiments.reference import find_label, fit_value
+
 __all__ = ["Check", "Verdict", "judge", "ACCURACY_POINTS", "SWEPT_ACCURACY_POINTS", "MIN_SPEARMAN",
            "LOSS_FACTOR"]
 
@@ -74,28 +76,6 @@ class Verdict:
         return [c for c in self.checks if c.headline and c.ok is False]
 
 
-def _final(summary: Mapping[str, Any], key: str, label: str | None = None) -> Any:
-    finals = summary.get("finals", {})
-    if label is None:
-        if len(finals) != 1:
-            return None
-        label = next(iter(finals))
-    return finals.get(label, {}).get(key)
-
-
-def _label_for(summary: Mapping[str, Any], swept: str) -> str | None:
-    for label in summary.get("finals", {}):
-        value = label.split("=", 1)[-1]
-        if value == swept:
-            return label
-        try:
-            if float(value) == float(swept):
-                return label
-        except ValueError:
-            continue
-    return None
-
-
 def _within(mine: Any, ref: float, points: float) -> bool | None:
     if not isinstance(mine, (int, float)) or isinstance(mine, bool) or math.isnan(mine):
         return None if mine is None else False
@@ -120,14 +100,14 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float:
 def _scalar_checks(key: str, ref: Any, summary: Mapping[str, Any], has_accuracy: bool,
                    tolerances: Mapping[str, tuple[float, str]]) -> list[Check]:
     if key in _ACCURACY:
-        mine = summary.get(key) if key == "best_score" else _final(summary, key)
+        mine = summary.get(key) if key == "best_score" else fit_value(summary, key, None)
         # Training accuracy supports the validation accuracy where both exist.
         headline = not (key == "acc" and has_accuracy)
         points, why = tolerances.get(key, (ACCURACY_POINTS, ""))
         rule = f"within {points * 100:g} point{'' if points == 0.01 else 's'}" + (f" ({why})" if why else "")
         return [Check(key, ref, mine, _within(mine, ref, points), rule, headline)]
     if key in _LOSSES:
-        mine = _final(summary, key)
+        mine = fit_value(summary, key, None)
         return [Check(key, ref, mine, _factor(mine, ref), f"within a factor of {LOSS_FACTOR:g}", not has_accuracy)]
     if key == "mean_score":
         spread = ACCURACY_POINTS
@@ -154,15 +134,15 @@ def _scalar_checks(key: str, ref: Any, summary: Mapping[str, Any], has_accuracy:
     if key == "best_params":
         return [Check(key, ref, summary.get("best_params"), None, "shown")]
     if key == "epoch_seconds":
-        return [Check(key, ref, _final(summary, "epoch_seconds"), None, "shown (machine-dependent)")]
+        return [Check(key, ref, fit_value(summary, "epoch_seconds", None), None, "shown (machine-dependent)")]
     return []
 
 
 def _swept_checks(key: str, ref: Mapping[str, Any], summary: Mapping[str, Any]) -> list[Check]:
     out = []
     for swept, value in ref.items():
-        label = _label_for(summary, str(swept))
-        mine = _final(summary, key, label) if label else None
+        label = find_label(summary, str(swept))
+        mine = fit_value(summary, key, label) if label else None
         name = f"{key} [{label or swept}]"
         if key in ("acc", "val_acc"):
             out.append(Check(name, value, mine, _within(mine, value, SWEPT_ACCURACY_POINTS), "within 5 points"))
