@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from keraslab.reproduce.session import EntryOutcome, Reproduction
+from keraslab.reproduce.textgen import samples_markdown
 from keraslab.reproduce.verdict import Check
 
 __all__ = ["render_markdown", "write_markdown", "write_html", "headline"]
@@ -96,8 +97,20 @@ def _details(entry: EntryOutcome) -> list[str]:
     if entry.variant is not None:
         v = entry.variant
         lines.append(f"- variant `{v.name}` ({_duration(v.seconds)}): {(v.summary or {}).get('final_line', v.status)}")
+    if entry.kind == "textgen":
+        lines += samples_markdown(entry)
     lines.append("")
     return lines
+
+
+def _samples_html(entries: Sequence[EntryOutcome]) -> str:
+    parts = []
+    for e in entries:
+        for s in (e.summary or {}).get("samples") or []:
+            parts.append(f"<h3>{html.escape(e.name)} · temperature {float(s['temperature']):g} · after epoch "
+                         f"{s['epoch']}</h3><p class=\"meta\">seed: {html.escape(s['seed'])}</p>"
+                         f"<pre style=\"white-space: pre-wrap\">{html.escape(s['text'])}</pre>")
+    return f"<section><h2>Generated text</h2>{''.join(parts)}</section>" if parts else ""
 
 
 def render_markdown(rep: Reproduction, *, title: str = "The chapter, reproduced") -> str:
@@ -147,7 +160,8 @@ def write_html(rep: Reproduction, path: str | Path, store: Any = None) -> Path:
         rows.append("<tr>" + "".join(f'<td class="text">{c}</td>' for c in cells) + "</tr>")
     table = ("<section><h2>Verdicts</h2><table><thead><tr><th>entry</th><th>chapter</th><th>this run</th>"
              "<th>settings</th><th>took</th><th>verdict</th></tr></thead><tbody>" + "".join(rows)
-             + f"</tbody></table><p class=\"meta\">{html.escape(_RULES)}</p></section>")
+             + f"</tbody></table><p class=\"meta\">{html.escape(_RULES)}</p></section>"
+             + _samples_html(rep.entries))
     page = render_report(records, title="keraslab · the chapter, reproduced", subtitle=rep.machine)
     page = page.replace("<nav>", table + "\n<nav>", 1)  # the table first, then the run index
     target = Path(path)

@@ -161,7 +161,8 @@ def reproduce(
     Parameters
     ----------
     names : iterable of str, optional
-        Catalogue names, in the order to run them; default every entry.
+        Catalogue names, in the order to run them, and ``b3-textgen-char`` for the chapter's
+        letter-by-letter text generator (:mod:`keraslab.reproduce.textgen`); default all of them.
     overrides : mapping name -> list of "key=value", optional
         Settings that differ from the chapter's for an entry (e.g. fewer epochs for a CNN
         that plateaus early); they are shown on the page beside the entry.
@@ -191,15 +192,27 @@ def reproduce(
     from keraslab.experiments import catalog_names, load_spec, spec_from_dict
     from keraslab.store import ResultStore
 
-    chosen = list(names) if names else catalog_names()
+    from keraslab.reproduce.textgen import TEXT_ENTRY, run_text_entry, text_settings
+
+    chosen = list(names) if names else [*catalog_names(), TEXT_ENTRY]
     overrides = dict(overrides or {})
-    specs = {n: load_spec(n, overrides.get(n, ())) for n in chosen}  # every name checked before any run
+    # Every name and setting is checked before anything runs.
+    specs = {n: load_spec(n, overrides.get(n, ())) for n in chosen if n != TEXT_ENTRY}
+    if TEXT_ENTRY in chosen:
+        text_settings(overrides.get(TEXT_ENTRY, ()))
     owns = not isinstance(store, ResultStore)
     db = store if isinstance(store, ResultStore) else ResultStore(store)
     start = time.perf_counter()
     entries = []
     try:
         for name in chosen:
+            if name == TEXT_ENTRY:
+                spent = budget is not None and time.perf_counter() - start >= budget
+                outcome = run_text_entry(db, overrides.get(name, ()), restart=restart, run=not spent)
+                entries.append(outcome)
+                if on_entry is not None and outcome.run_id is not None:
+                    on_entry(outcome)
+                continue
             spec = specs[name]
             if budget is not None and time.perf_counter() - start >= budget:
                 found = None if restart else _reusable_quiet(db, spec)

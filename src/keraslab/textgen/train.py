@@ -168,6 +168,15 @@ def _check_corpus(path: object, vocabulary: Vocabulary, ids: np.ndarray, window_
         )
 
 
+def _last_samples(samples: Sequence[Any]) -> list[dict[str, Any]]:
+    """The last epoch's samples as plain dicts, for the run's summary in the store."""
+    if not samples:
+        return []
+    last = samples[-1].epoch
+    return [{"epoch": s.epoch, "temperature": s.temperature, "seed": s.seed, "text": s.text}
+            for s in samples if s.epoch == last]
+
+
 def _open_store(store: Any) -> tuple[Any, bool]:
     """(ResultStore or None, whether we opened it and must close it)."""
     if store is None:
@@ -323,7 +332,11 @@ def train_text_generator(
         from keraslab.experiments.recorder import RunRecorder  # only when recording
 
         run = RunRecorder.begin(
-            opened_store, f"textgen-{level}", kind="train", spec_text=json.dumps(metadata, indent=1),
+            # Everything that changes the result is in the spec text, so a reproduction can tell
+            # whether a stored run was made with the same settings (keraslab.reproduce.textgen).
+            opened_store, f"textgen-{level}", kind="train", spec_text=json.dumps(
+                {**metadata, "epochs": epochs, "steps_per_epoch": steps_per_epoch, "seed": seed,
+                 "temperatures": list(temperatures), "generate_length": generate_length}, indent=1),
             parameters={**metadata, "epochs": epochs, "temperatures": list(temperatures)},
             backend=keras.backend.backend(), versions={"keras": keras.__version__},
         )
@@ -349,7 +362,8 @@ def train_text_generator(
         if run is not None:
             last = (f"{level} level, {len(timer.losses)} epoch(s), loss {timer.losses[0]:.4f} -> "
                     f"{timer.losses[-1]:.4f}") if timer.losses else "no epoch finished"
-            run.finish(status, summary={"final_line": last}, error=error)
+            run.finish(status, summary={"final_line": last, "samples": _last_samples(sampler.samples)},
+                       error=error)
             if must_close:
                 opened_store.close()
 
