@@ -93,3 +93,16 @@ def test_numbers_read_from_a_figure_get_the_stated_tolerance():
     assert judge({"val_acc": 0.97}, run).status == "differs"
     v = judge({"val_acc": 0.97}, run, tolerances=TOLERANCES["b3-10-two-layers-32"])
     assert v.status == "matches" and v.checks[0].rule == "within 1 point (read from a figure)"
+
+
+def test_fewer_epochs_explain_a_difference_only_while_the_curve_still_rises():
+    from keraslab.reproduce.explained import fewer_epochs_still_improving
+
+    rising = {"training": {"val_accuracy": [0.95, 0.97, 0.978, 0.980, 0.981, 0.982, 0.984, 0.985]}}
+    flat = {"training": {"val_accuracy": [0.95, 0.985, 0.986, 0.986, 0.985, 0.986, 0.985, 0.9862]}}
+    reason = fewer_epochs_still_improving({"overrides": ["train.epochs=8"], "histories": rising})
+    assert reason.startswith("trained 8 epochs instead of the chapter's 100") and "epoch 8" in reason
+    assert "0.30 points above the best of epochs 1-6" in reason
+    # the chapter's own epochs, or a curve that has flattened, explain nothing
+    assert fewer_epochs_still_improving({"overrides": [], "histories": rising}) == ""
+    assert fewer_epochs_still_improving({"overrides": ["train.epochs=8"], "histories": flat}) == ""

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from keraslab.reproduce.explained import EXPLANATIONS, OBSERVATIONS, TOLERANCES, VARIANTS
+from keraslab.reproduce.explained import (EXPLANATIONS, OBSERVATIONS, TOLERANCES, VARIANTS,
+                                          fewer_epochs_still_improving)
 from keraslab.reproduce.verdict import NOT_RUN, Verdict, judge
 
 __all__ = ["EntryOutcome", "Reproduction", "reproduce", "machine_description"]
@@ -92,16 +93,18 @@ def _histories(record: Any) -> dict[str, dict[str, list[float]]]:
     return {f.label: f.history for f in getattr(record, "fits", []) if f.history}
 
 
-def _evidence(summary: Mapping[str, Any], reference: Mapping[str, Any], histories: Mapping[str, Any]) -> dict:
-    return {**summary, "histories": dict(histories), "reference": dict(reference)}
+def _evidence(outcome: EntryOutcome, histories: Mapping[str, Any]) -> dict:
+    return {**(outcome.summary or {}), "histories": dict(histories), "reference": dict(outcome.reference),
+            "overrides": list(outcome.overrides)}
 
 
 def _judge(name: str, outcome: EntryOutcome, histories: Mapping[str, Any]) -> Verdict:
     if outcome.summary is None:
         return Verdict(outcome.status)
-    evidence = _evidence(outcome.summary, outcome.reference, histories)
+    evidence = _evidence(outcome, histories)
     explain = EXPLANATIONS.get(name)
-    return judge(outcome.reference, evidence, explanation=explain(evidence) if explain else "",
+    reason = (explain(evidence) if explain else "") or fewer_epochs_still_improving(evidence)
+    return judge(outcome.reference, evidence, explanation=reason,
                  observations=OBSERVATIONS.get(name, ()), tolerances=TOLERANCES.get(name))
 
 
