@@ -30,7 +30,8 @@ def adopt(member: Member, state: tuple, k: int, history: dict[str, list[float]])
               model.metrics_variables)
     for variables, values in zip(groups, state):
         for variable, value in zip(variables, values):
-            variable.assign(value[k])
+            # a member trained zero-padded to a wider template takes back its own leading corner
+            variable.assign(value[k][tuple(slice(0, n) for n in variable.shape)])
     member.wrapper.history_ = {name: list(values) for name, values in history.items()}
 
 

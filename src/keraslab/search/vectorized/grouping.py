@@ -220,15 +220,56 @@ def _run_eligible(tasks: list[Task], limit: int | None, fallback: list[Task]) ->
     buckets: dict[str, list[Task]] = defaultdict(list)
     for task in tasks:
         buckets[_likely_group(task)].append(task)
-    for bucket in buckets.values():
-        yield from _run_bucket(bucket, limit, fallback)
+    # Buckets whose models differ only in hidden Dense widths (a grid over neurons_per_layer)
+    # can train as one zero-padded program: each bucket's first fit is prepared now to learn
+    # its key, while the members held ahead stay within a quarter of the available memory.
+    prepared: dict[int, Member] = {}
+    merged: dict[str, list[Task]] = {}
+    budget, held = available_memory() * 0.25, 0
+    for name, bucket in buckets.items():
+        key = "bucket:" + name
+        if held < budget:
+            member = _prepare(bucket[0], fallback)
+            if member is None:
+                bucket = bucket[1:]
+            else:
+                prepared[bucket[0][0]] = member
+                held += member_bytes(member)
+                key = "padded:" + member.pad_key if member.pad_key else key
+        merged.setdefault(key, []).extend(bucket)
+    for bucket in merged.values():
+        yield from _run_bucket(bucket, limit, fallback, prepared)
 
 
-def _run_bucket(tasks: list[Task], limit: int | None, fallback: list[Task]) -> Iterator[tuple[int, dict]]:
+def _form_groups(pairs: list[tuple[Member, Task]]) -> list[list[tuple[Member, Task]]]:
+    """Members with one architecture key, or with one width-free key when a member is at least
+    as wide as every other in every hidden layer (it comes first: the padded template)."""
+    by_key: dict[str, list[tuple[Member, Task]]] = defaultdict(list)
+    for pair in pairs:
+        by_key[pair[0].pad_key or pair[0].key].append(pair)
+    groups = []
+    for group in by_key.values():
+        if len({m.key for m, _ in group}) == 1:
+            groups.append(group)
+            continue
+        widest = next((p for p in group if all(all(a >= b for a, b in zip(p[0].widths, q[0].widths))
+                                                for q in group)), None)
+        if widest is None:  # no member covers all the others: one program per exact architecture
+            exact: dict[str, list[tuple[Member, Task]]] = defaultdict(list)
+            for pair in group:
+                exact[pair[0].key].append(pair)
+            groups.extend(exact.values())
+            continue
+        groups.append([widest] + [p for p in group if p is not widest])
+    return groups
+
+
+def _run_bucket(tasks: list[Task], limit: int | None, fallback: list[Task],
+                prepared: dict[int, Member]) -> Iterator[tuple[int, dict]]:
     pending = list(tasks)
     while pending:
         first = pending[0]
-        member = _prepare(first, fallback)
+        member = prepared.pop(first[0], None) or _prepare(first, fallback)
         if member is None:
             pending.pop(0)
             continue
@@ -238,14 +279,12 @@ def _run_bucket(tasks: list[Task], limit: int | None, fallback: list[Task]) -> I
         if cap < 2:
             _log_once("not enough memory for two fits at once")
         chunk, pending = pending[:cap], pending[cap:]
-        members: dict[str, list[tuple[Member, Task]]] = defaultdict(list)
-        members[member.key].append((member, first))
+        pairs: list[tuple[Member, Task]] = [(member, first)]
         for task in chunk[1:]:
-            m = _prepare(task, fallback)
-            if m is None:
-                continue
-            members[m.key].append((m, task))
-        for group in members.values():
+            m = prepared.pop(task[0], None) or _prepare(task, fallback)
+            if m is not None:
+                pairs.append((m, task))
+        for group in _form_groups(pairs):
             if len(group) == 1:  # nothing to share: run it exactly as a sequential fit would
                 fallback.append(group[0][1])
                 continue
@@ -308,8 +347,10 @@ def _train(group: list[tuple[Member, Task]]):
     result = train_group([m.model for m in members], data, epochs=members[0].epochs,
                          batch_size=members[0].batch_size)
     wall = time.time() - start
-    logger.info("Trained %d fits as one program in %.2f s; each fit_time is its preparation plus "
-                "an apportioned 1/%d of that.", k, wall, k)
+    padded = len({m.key for m in members}) > 1
+    logger.info("Trained %d fits as one program%s in %.2f s; each fit_time is its preparation plus "
+                "an apportioned 1/%d of that.", k, " (zero-padded to the widest member)" if padded else "",
+                wall, k)
     return result, wall
 
 
@@ -333,10 +374,10 @@ def _train_and_score(group: list[tuple[Member, Task]], fallback: list[Task]) -> 
         fallback.extend(task for _, task in group)
         return
     k = len(group)
-    template = group[0][0].model
+    first_of: dict[str, Any] = {}  # one predict program per exact architecture (widths differ)
     for i, (member, task) in enumerate(group):
         kwargs = dict(task[7], parameters=task[6])  # _fit_and_score returns the parameters it set
-        _share_predict_function(template, member.model)
+        _share_predict_function(first_of.setdefault(member.key, member.model), member.model)
         fit_time = member.prep_time + wall / k
         adopt(member, result.state, i, result.history[i])
         if result.diverged_at[i] is not None:

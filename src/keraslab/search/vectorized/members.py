@@ -132,6 +132,8 @@ class Member:
     prep_time: float
     x_test: Any
     y_test: Any
+    widths: tuple[int, ...] | None = None  # hidden Dense units, when the model can be width-padded
+    pad_key: str | None = None  # equal for members that can share one program zero-padded
 
 
 def final_wrapper(estimator: Any) -> tuple[Any, list]:
@@ -185,10 +187,8 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, default=repr)
 
 
-def architecture_key(model: Any, x: np.ndarray, y: np.ndarray, weighted: bool, epochs: int,
-                     batch_size: int, shuffle: Any) -> str:
-    """Members with equal keys can share one program: same layers, optimizer (but its
-    learning rate), loss, metrics, shapes and training schedule."""
+def _key_parts(model: Any, x: np.ndarray, y: np.ndarray, weighted: bool, epochs: int,
+               batch_size: int, shuffle: Any) -> list:
     opt = model.optimizer
     opt_config = dict(opt.get_config())
     opt_config.pop("name", None)
@@ -197,9 +197,73 @@ def architecture_key(model: Any, x: np.ndarray, y: np.ndarray, weighted: bool, e
     compile_config = {k: v for k, v in (getattr(model, "_compile_config", None).config
                                         if getattr(model, "_compile_config", None) else {}).items()
                       if k != "optimizer"}
-    return _json([type(model).__name__, model.get_config(), type(opt).__name__, opt_config,
-                  keras.saving.serialize_keras_object(compile_config), x.shape[1:], str(x.dtype),
-                  y.shape[1:], str(y.dtype), weighted, epochs, batch_size, shuffle])
+    return [type(model).__name__, model.get_config(), type(opt).__name__, opt_config,
+            keras.saving.serialize_keras_object(compile_config), x.shape[1:], str(x.dtype),
+            y.shape[1:], str(y.dtype), weighted, epochs, batch_size, shuffle]
+
+
+def architecture_key(model: Any, x: np.ndarray, y: np.ndarray, weighted: bool, epochs: int,
+                     batch_size: int, shuffle: Any) -> str:
+    """Members with equal keys can share one program: same layers, optimizer (but its
+    learning rate), loss, metrics, shapes and training schedule."""
+    return _json(_key_parts(model, x, y, weighted, epochs, batch_size, shuffle))
+
+
+#: Activations with f(0) = 0: a zero (padded) unit stays zero through them, so its gradient
+#: and every weight that reads it stay zero too (see :func:`width_free_key`).
+_ZERO_AT_ZERO = {"relu", "linear", "tanh", "elu", "selu", "gelu", "silu", "swish", "leaky_relu", "relu6",
+                 "mish", "hard_silu", "hard_swish", "softsign"}
+#: Layers a width-padded model may contain, and optimizers whose update of a zero gradient
+#: from zero state is zero (so padded weights and slots stay exactly zero).
+_PADDABLE_LAYERS = {"InputLayer", "Dense", "Dropout", "Flatten"}
+_PADDABLE_OPTIMIZERS = {"Adam", "AdamW", "Adadelta", "SGD", "RMSprop", "Adagrad", "Adamax", "Nadam", "Lion"}
+
+
+def _strip_shapes(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        out = {k: _strip_shapes(v) for k, v in obj.items() if k != "build_config"}
+        if obj.get("class_name") == "__keras_tensor__":
+            out["config"] = {k: v for k, v in obj["config"].items() if k != "shape"}
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [_strip_shapes(v) for v in obj]
+    return obj
+
+
+def hidden_widths(model: Any) -> tuple[int, ...] | None:
+    """The units of each hidden Dense layer when ``model`` can be trained zero-padded to a
+    wider member of its group, else None.
+
+    Padding is exact for a chain of Dense, Dropout and Flatten layers whose hidden Dense
+    activations are zero at zero, trained by an optimizer that leaves a zero weight with a
+    zero gradient at zero: the padded units output 0, so the weights that read them get a
+    zero gradient, and their own weights (zero-initialised) get one too.
+    """
+    layers = [layer for layer in model.layers]
+    if len(model.outputs) != 1 or any(type(layer).__name__ not in _PADDABLE_LAYERS for layer in layers):
+        return None
+    if type(model.optimizer).__name__ not in _PADDABLE_OPTIMIZERS:
+        return None
+    dense = [layer for layer in layers if type(layer).__name__ == "Dense"]
+    if len(dense) < 2 or dense[-1] is not layers[-1]:
+        return None
+    widths = []
+    for layer in dense[:-1]:
+        activation = layer.get_config().get("activation")
+        if not isinstance(activation, str) or activation not in _ZERO_AT_ZERO:
+            return None
+        widths.append(int(layer.units))
+    return tuple(widths)
+
+
+def width_free_key(model: Any, key_parts: list) -> str:
+    """:func:`architecture_key` with the hidden Dense widths left out (see :func:`hidden_widths`)."""
+    config = _strip_shapes(model.get_config())
+    hidden = {layer.name for layer in model.layers if type(layer).__name__ == "Dense"} - {model.layers[-1].name}
+    for entry in config.get("layers", []):
+        if entry.get("class_name") == "Dense" and entry.get("config", {}).get("name") in hidden:
+            entry["config"] = {**entry["config"], "units": "*"}
+    return _json(["padded", key_parts[0], config] + key_parts[2:])
 
 
 def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test: Any,
@@ -258,8 +322,10 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
             rows = np.flatnonzero(rows)
     data_batch = (xw[:1], y_enc[:1]) + ((weights[:1],) if weights is not None else ())
     model._symbolic_build(data_batch=data_batch)  # builds the optimizer and the compiled metrics
-    key = architecture_key(model, xw, y_enc, weights is not None, epochs, batch_size, bool(shuffle))
+    parts = _key_parts(model, xw, y_enc, weights is not None, epochs, batch_size, bool(shuffle))
+    widths = hidden_widths(model)
     return Member(index=index, estimator=estimator, wrapper=wrapper, model=model,
                   x=xw if rows is None else None, n_rows=xw.shape[0], y=y_enc,
                   sample_weight=weights, rows=rows, orders=orders, epochs=epochs, batch_size=batch_size,
-                  key=key, prep_time=time.time() - start, x_test=X_test, y_test=y_test)
+                  key=_json(parts), prep_time=time.time() - start, x_test=X_test, y_test=y_test,
+                  widths=widths, pad_key=None if widths is None else width_free_key(model, parts))

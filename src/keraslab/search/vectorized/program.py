@@ -18,6 +18,18 @@ computed on padding rows and discarded (``where(active, new, old)``), so its sta
 optimizer iteration count and metrics do not change. Partial batches run once per
 distinct partial size, again with the other members inactive. No loss is ever
 computed over padding, so results equal sequential fits up to float32 rounding.
+
+Width padding
+-------------
+Members whose models differ only in the widths of hidden Dense layers (e.g. a grid
+over ``neurons_per_layer``) train in the widest member's shapes: a narrower member's
+weights and optimizer slots sit in the leading corner of zeros. The padded units
+output zero (their activations are zero at zero, see
+:func:`keraslab.search.vectorized.members.hidden_widths`), so every weight that
+reads them gets a zero gradient and stays zero: without dropout the result equals
+the member's sequential fit up to float32 rounding. With dropout, a padded member
+draws its masks at the wider shape, so they differ from its sequential fit's
+masks (drawn from the same seed state; equally random).
 """
 
 from __future__ import annotations
@@ -69,9 +81,21 @@ class GroupResult:
     diverged_at: list[int | None] = field(default_factory=list)
 
 
+def _pad_to(value: Any, shape: tuple) -> np.ndarray:
+    """``value`` in the leading corner of zeros of ``shape`` (a narrower member in a wider template)."""
+    value = np.asarray(value)
+    if value.shape == shape:
+        return value
+    out = np.zeros(shape, dtype=value.dtype)
+    out[tuple(slice(0, n) for n in value.shape)] = value
+    return out
+
+
 def _stack(per_member: Sequence[Sequence[Any]]) -> list:
     # Stacked in NumPy and moved once: eager jnp.stack would compile a small program per shape.
-    return [jnp.asarray(np.stack([np.asarray(m[i]) for m in per_member])) for i in range(len(per_member[0]))]
+    # Every member is zero-padded to the first member's shapes (the widest, see grouping).
+    return [jnp.asarray(np.stack([_pad_to(m[i], np.shape(per_member[0][i])) for m in per_member]))
+            for i in range(len(per_member[0]))]
 
 
 def stacked_state(models: Sequence[Any]) -> tuple:
