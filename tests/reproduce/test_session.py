@@ -92,3 +92,23 @@ def test_cross_validation_variant_runs_as_the_notebook_did():
     variant = spec_from_dict(change(dict(spec.raw)), name=f"b3-cv+{suffix}")
     assert (variant.train.epochs, variant.train.batch_size) == (1, 128)
     assert spec.train.epochs == 100 and "reference" not in variant.raw
+
+
+def test_a_matching_notebook_variant_explains_a_difference():
+    from keraslab.reproduce.session import EntryOutcome, _explained_by_variant
+    from keraslab.reproduce.verdict import judge
+
+    ref = {"val_acc": 0.9862}
+    main = EntryOutcome("b3-28-simple-cnn", "Simple CNN", "train", (), ref,
+                        summary={"finals": {"training": {"val_acc": 0.9787}}})
+    main.verdict = judge(ref, main.summary)
+    variant = EntryOutcome("b3-28-simple-cnn+notebook-60k", "Simple CNN", "train", (), ref,
+                           summary={"finals": {"training": {"val_acc": 0.9841}}})
+    variant.verdict = judge(ref, variant.summary)
+    main.variant = variant
+    verdict = _explained_by_variant("b3-28-simple-cnn", main)
+    assert verdict.status == "differs (explained)" and "235 batches" in verdict.reason
+    assert verdict.reason.endswith("(variant b3-28-simple-cnn+notebook-60k): val_acc 0.9841, which matches")
+    # a variant that differs too explains nothing
+    variant.verdict = judge(ref, {"finals": {"training": {"val_acc": 0.97}}})
+    assert _explained_by_variant("b3-28-simple-cnn", main).status == "differs"

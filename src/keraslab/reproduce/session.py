@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from keraslab.reproduce.explained import (EXPLANATIONS, OBSERVATIONS, TOLERANCES, VARIANTS,
+from keraslab.reproduce.explained import (EXPLANATIONS, OBSERVATIONS, TOLERANCES, VARIANT_REASONS, VARIANTS,
                                           fewer_epochs_still_improving)
-from keraslab.reproduce.verdict import NOT_RUN, Verdict, judge
+from keraslab.reproduce.verdict import DIFFERS, EXPLAINED, MATCHES, NOT_RUN, Verdict, judge
 
 __all__ = ["EntryOutcome", "Reproduction", "reproduce", "machine_description"]
 
@@ -232,6 +232,7 @@ def reproduce(
                 if budget is None or time.perf_counter() - start < budget or _reusable_quiet(db, vspec):
                     record, reused = _run_one(vspec, db, restart=restart, progress=progress, stream=stream)
                     outcome.variant = _outcome(vspec.name, vspec, record, reused)
+                    outcome.verdict = _explained_by_variant(name, outcome)
             entries.append(outcome)
             if on_entry is not None:
                 on_entry(outcome)
@@ -239,6 +240,19 @@ def reproduce(
     finally:
         if owns:
             db.close()
+
+
+def _explained_by_variant(name: str, outcome: EntryOutcome) -> Verdict:
+    """``differs`` becomes ``differs (explained)`` when the variant that runs the entry as the
+    chapter's notebook actually ran matches the chapter's numbers."""
+    verdict, variant = outcome.verdict, outcome.variant
+    if verdict.status != DIFFERS or variant is None or variant.verdict.status != MATCHES \
+            or name not in VARIANT_REASONS:
+        return verdict
+    shown = "; ".join(f"{c.metric} {c.this_run:.4f}" for c in variant.verdict.checks
+                      if c.headline and c.ok and isinstance(c.this_run, float))
+    reason = f"{VARIANT_REASONS[name]} (variant {variant.name}): {shown}, which matches"
+    return Verdict(EXPLAINED, verdict.checks, reason, verdict.observations)
 
 
 def _reusable_quiet(db: Any, spec: Any) -> Any:
