@@ -101,8 +101,20 @@ def test_fewer_epochs_explain_a_difference_only_while_the_curve_still_rises():
     rising = {"training": {"val_accuracy": [0.95, 0.97, 0.978, 0.980, 0.981, 0.982, 0.984, 0.985]}}
     flat = {"training": {"val_accuracy": [0.95, 0.985, 0.986, 0.986, 0.985, 0.986, 0.985, 0.9862]}}
     reason = fewer_epochs_still_improving({"overrides": ["train.epochs=8"], "histories": rising})
-    assert reason.startswith("trained 8 epochs instead of the chapter's 100") and "epoch 8" in reason
-    assert "0.30 points above the best of epochs 1-6" in reason
+    assert reason.startswith("trained 8 epochs instead of the chapter's 100 (CPU time) and the curve was still")
+    assert "best 0.9850 at epoch 8, 0.30 points above the best of epochs 1-6" in reason
     # the chapter's own epochs, or a curve that has flattened, explain nothing
     assert fewer_epochs_still_improving({"overrides": [], "histories": rising}) == ""
     assert fewer_epochs_still_improving({"overrides": ["train.epochs=8"], "histories": flat}) == ""
+
+
+def test_fewer_epochs_of_a_sweep_explain_only_when_every_loss_still_falls():
+    from keraslab.reproduce.explained import fewer_epochs_still_improving
+
+    falling = {"loss": [0.05, 0.02, 0.012, 0.009, 0.008, 0.007, 0.0065, 0.006]}
+    flat = {"loss": [0.05, 0.02, 0.012, 0.009, 0.008, 0.008, 0.008, 0.008]}
+    both = {"steps=2000": falling, "steps=20000": falling}
+    reason = fewer_epochs_still_improving({"overrides": ["train.epochs=8"], "histories": both})
+    assert "the curves were still improving: steps=2000: loss 0.006 in the last quarter, 14 % below" in reason
+    one_flat = {"steps=2000": falling, "steps=20000": flat}
+    assert fewer_epochs_still_improving({"overrides": ["train.epochs=8"], "histories": one_flat}) == ""

@@ -147,26 +147,43 @@ def _search_went_further(s: Summary) -> str:
     return ""
 
 
+def _still_improving(hist: Mapping[str, list]) -> tuple[int, float, str] | None:
+    """(epochs, improvement, text) when a curve improved in its last quarter, else None:
+    validation accuracy by at least 0.1 point, else the loss by at least 2 %."""
+    curve = hist.get("val_accuracy") or hist.get("val_acc")
+    rising = bool(curve)
+    curve = curve or hist.get("loss") or []
+    if len(curve) < 4:
+        return None
+    cut = (3 * len(curve)) // 4
+    if rising:
+        early, late = max(curve[:cut]), max(curve[cut:])
+        if late - early < 0.001:
+            return None
+        best = max(range(len(curve)), key=curve.__getitem__)
+        return len(curve), late - early, (f"validation accuracy best {curve[best]:.4f} at epoch {best + 1}, "
+                                          f"{(late - early) * 100:.2f} points above the best of epochs 1-{cut}")
+    early, late = min(curve[:cut]), min(curve[cut:])
+    if not early > 0 or late > early * 0.98:
+        return None
+    return len(curve), early / late, (f"loss {late:.4g} in the last quarter, {(1 - late / early) * 100:.0f} % "
+                                      f"below the best of epochs 1-{cut}")
+
+
 def fewer_epochs_still_improving(s: Summary) -> str:
-    """The run trained fewer epochs than the chapter (a ``train.epochs`` override) and its
-    validation accuracy was still improving at the end: best in the last quarter of the epochs
-    and above the first three quarters' best by at least 0.1 point."""
+    """The run trained fewer epochs than the chapter (a ``train.epochs`` override) and every
+    fit's curve was still improving at the end (see :func:`_still_improving`)."""
     changed = [o for o in s.get("overrides", ()) if o.replace(" ", "").startswith("train.epochs=")]
     histories = s.get("histories", {})
-    if not changed or len(histories) != 1:
+    if not changed or not histories:
         return ""
-    hist = next(iter(histories.values()))
-    curve = hist.get("val_accuracy") or hist.get("val_acc") or []
-    if len(curve) < 4:
+    seen = [_still_improving(h) for h in histories.values()]
+    if any(x is None for x in seen):
         return ""
-    cut = (3 * len(curve)) // 4
-    early, late = max(curve[:cut]), max(curve[cut:])
-    if late - early < 0.001:
-        return ""
-    best = max(range(len(curve)), key=curve.__getitem__)
-    return (f"trained {len(curve)} epochs instead of the chapter's 100 (CPU time) and the validation "
-            f"accuracy was still rising: best {curve[best]:.4f} at epoch {best + 1}, "
-            f"{(late - early) * 100:.2f} points above the best of epochs 1-{cut}")
+    epochs = seen[0][0]
+    texts = [f"{label}: {x[2]}" if len(seen) > 1 else x[2] for label, x in zip(histories, seen)]
+    return (f"trained {epochs} epochs instead of the chapter's 100 (CPU time) and the "
+            f"{'curves were' if len(seen) > 1 else 'curve was'} still improving: " + "; ".join(texts))
 
 
 EXPLANATIONS: dict[str, Callable[[Summary], str]] = {
