@@ -118,3 +118,14 @@ def test_fewer_epochs_of_a_sweep_explain_only_when_every_loss_still_falls():
     assert "the curves were still improving: steps=2000: loss 0.006 in the last quarter, 14 % below" in reason
     one_flat = {"steps=2000": falling, "steps=20000": flat}
     assert fewer_epochs_still_improving({"overrides": ["train.epochs=8"], "histories": one_flat}) == ""
+
+
+def test_a_collapse_at_learning_rate_point_one_is_explained_only_when_both_collapsed():
+    from keraslab.reproduce.explained import EXPLANATIONS
+
+    explain = EXPLANATIONS["b3-14-adam-lr"]
+    collapsed = {"finals": {"learning_rate=0.1": {"acc": 0.1085, "val_acc": 0.1076},
+                            "learning_rate=0.01": {"acc": 0.97, "val_acc": 0.96}}}
+    assert explain(collapsed).startswith("both runs collapsed at learning rate 0.1 (chapter ~0.18, this run 0.1085")
+    learned = {"finals": {"learning_rate=0.1": {"acc": 0.85, "val_acc": 0.86}}}
+    assert explain(learned) == ""

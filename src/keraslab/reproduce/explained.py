@@ -186,7 +186,23 @@ def fewer_epochs_still_improving(s: Summary) -> str:
             f"{'curves were' if len(seen) > 1 else 'curve was'} still improving: " + "; ".join(texts))
 
 
+def _both_collapsed(s: Summary) -> str:
+    """Adam at learning rate 0.1: a collapsed network predicts one or a few classes, so its
+    accuracy sits near chance (0.10 for MNIST's ten classes) at a value set by where it diverged."""
+    for label, f in _finals(s).items():
+        try:
+            rate = float(label.split("=", 1)[-1])
+        except ValueError:
+            continue
+        if rate == 0.1 and f.get("acc", 1.0) < 0.25 and f.get("val_acc", 1.0) < 0.25:
+            return (f"both runs collapsed at learning rate 0.1 (chapter ~0.18, this run {f['acc']:.4f}; "
+                    "chance is 0.10): a collapsed network predicts one or a few classes, and which ones "
+                    "depends on where training diverged, not on the setting")
+    return ""
+
+
 EXPLANATIONS: dict[str, Callable[[Summary], str]] = {
+    "b3-14-adam-lr": _both_collapsed,
     "b3-grid-1": _adadelta,
     "b3-multires": _search_went_further,
     "b3-halving": _search_went_further,
