@@ -129,3 +129,12 @@ def test_a_collapse_at_learning_rate_point_one_is_explained_only_when_both_colla
     assert explain(collapsed).startswith("both runs collapsed at learning rate 0.1 (chapter ~0.18, this run 0.1085")
     learned = {"finals": {"learning_rate=0.1": {"acc": 0.85, "val_acc": 0.86}}}
     assert explain(learned) == ""
+
+
+def test_a_subset_search_scoring_below_the_chapter_is_explained_by_its_rows():
+    from keraslab.reproduce.explained import fewer_rows_scored_lower
+
+    below = {"overrides": ["data.subset=12000"], "best_score": 0.9494, "reference": {"best_score": 0.9557}}
+    assert fewer_rows_scored_lower(below).startswith("searched on 12000 of the chapter's 60,000 rows")
+    assert fewer_rows_scored_lower({**below, "best_score": 0.96}) == ""
+    assert fewer_rows_scored_lower({**below, "overrides": []}) == ""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from keraslab.reproduce.explained import (EXPLANATIONS, OBSERVATIONS, TOLERANCES, VARIANT_REASONS, VARIANTS,
-                                          fewer_epochs_still_improving)
+                                          fewer_epochs_still_improving, fewer_rows_scored_lower)
 from keraslab.reproduce.verdict import DIFFERS, EXPLAINED, MATCHES, NOT_RUN, Verdict, judge
 
 __all__ = ["EntryOutcome", "Reproduction", "reproduce", "machine_description"]
@@ -103,7 +103,8 @@ def _judge(name: str, outcome: EntryOutcome, histories: Mapping[str, Any]) -> Ve
         return Verdict(outcome.status)
     evidence = _evidence(outcome, histories)
     explain = EXPLANATIONS.get(name)
-    reason = (explain(evidence) if explain else "") or fewer_epochs_still_improving(evidence)
+    reason = ((explain(evidence) if explain else "") or fewer_epochs_still_improving(evidence)
+              or fewer_rows_scored_lower(evidence))
     return judge(outcome.reference, evidence, explanation=reason,
                  observations=OBSERVATIONS.get(name, ()), tolerances=TOLERANCES.get(name))
 
