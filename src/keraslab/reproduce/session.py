@@ -14,52 +14,16 @@ import logging
 import os
 import platform
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from keraslab.reproduce.explained import (EXPLANATIONS, OBSERVATIONS, TOLERANCES, VARIANT_REASONS, VARIANTS,
                                           fewer_epochs_still_improving, fewer_rows_scored_lower)
-from keraslab.reproduce.verdict import DIFFERS, EXPLAINED, MATCHES, NOT_RUN, Verdict, judge
+from keraslab.reproduce.outcome import EntryOutcome, Reproduction
+from keraslab.reproduce.verdict import DIFFERS, EXPLAINED, MATCHES, Verdict, judge
 
 __all__ = ["EntryOutcome", "Reproduction", "reproduce", "machine_description"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class EntryOutcome:
-    """One catalogue entry in a reproduction."""
-
-    name: str
-    title: str
-    kind: str
-    overrides: tuple[str, ...]
-    reference: dict[str, Any]
-    run_id: int | None = None
-    status: str = NOT_RUN  # the run's status, or "not run" / "not run (budget spent)"
-    seconds: float | None = None
-    reused: bool = False
-    summary: dict[str, Any] | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
-    verdict: Verdict = field(default_factory=lambda: Verdict(NOT_RUN))
-    variant: "EntryOutcome | None" = None
-
-
-@dataclass
-class Reproduction:
-    """All entries of one :func:`reproduce` call, in the order asked for."""
-
-    entries: list[EntryOutcome]
-    store_path: Path
-    machine: str
-    seconds: float
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for e in self.entries:
-            out[e.verdict.status] = out.get(e.verdict.status, 0) + 1
-        return out
 
 
 def machine_description() -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from keraslab.errors import KeraslabValueError
-from keraslab.reproduce.session import EntryOutcome
+from keraslab.reproduce.outcome import EntryOutcome
 from keraslab.reproduce.verdict import Verdict, judge
 
 __all__ = ["TEXT_ENTRY", "TEXT_TITLE", "TEXT_REFERENCE", "TEXT_DEFAULTS", "text_settings", "run_text_entry",
