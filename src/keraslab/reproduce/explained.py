@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 __all__ = ["OBSERVATIONS", "EXPLANATIONS", "VARIANTS", "VARIANT_REASONS", "TOLERANCES", "ADADELTA_REASON",
-           "fewer_epochs_still_improving", "fewer_rows_scored_lower"]
+           "GENERAL_EXPLANATIONS", "fewer_epochs_still_improving", "fewer_rows_scored_lower"]
 
 Summary = Mapping[str, Any]
 
@@ -147,9 +147,16 @@ def _search_went_further(s: Summary) -> str:
     return ""
 
 
-def _still_improving(hist: Mapping[str, list]) -> tuple[int, float, str] | None:
-    """(epochs, improvement, text) when a curve improved in its last quarter, else None:
-    validation accuracy by at least 0.1 point, else the loss by at least 2 %."""
+def _override(s: Summary, key: str) -> str | None:
+    """The value of the last ``key=value`` override of the run, else None."""
+    values = [o.replace(" ", "").split("=", 1)[1] for o in s.get("overrides", ())
+              if o.replace(" ", "").startswith(key + "=")]
+    return values[-1] if values else None
+
+
+def _still_improving(hist: Mapping[str, list]) -> str | None:
+    """How a curve still improved in its last quarter, else None: validation accuracy by at
+    least 0.1 point, else the loss by at least 2 %."""
     curve = hist.get("val_accuracy") or hist.get("val_acc")
     rising = bool(curve)
     curve = curve or hist.get("loss") or []
@@ -161,22 +168,20 @@ def _still_improving(hist: Mapping[str, list]) -> tuple[int, float, str] | None:
         if late - early < 0.001:
             return None
         best = max(range(len(curve)), key=curve.__getitem__)
-        return len(curve), late - early, (f"validation accuracy best {curve[best]:.4f} at epoch {best + 1}, "
-                                          f"{(late - early) * 100:.2f} points above the best of epochs 1-{cut}")
+        return (f"validation accuracy best {curve[best]:.4f} at epoch {best + 1}, "
+                f"{(late - early) * 100:.2f} points above the best of epochs 1-{cut}")
     early, late = min(curve[:cut]), min(curve[cut:])
     if not early > 0 or late > early * 0.98:
         return None
-    return len(curve), early / late, (f"loss {late:.4g} in the last quarter, {(1 - late / early) * 100:.0f} % "
-                                      f"below the best of epochs 1-{cut}")
+    return f"loss {late:.4g} in the last quarter, {(1 - late / early) * 100:.0f} % below the best of epochs 1-{cut}"
 
 
 def fewer_rows_scored_lower(s: Summary) -> str:
     """The run used a ``data.subset`` of the chapter's rows and scored below the chapter."""
-    changed = [o.replace(" ", "") for o in s.get("overrides", ()) if o.replace(" ", "").startswith("data.subset=")]
+    rows = _override(s, "data.subset")
     best, ref = s.get("best_score"), s.get("reference", {}).get("best_score")
-    if not changed or not isinstance(best, float) or not isinstance(ref, float) or best >= ref:
+    if rows is None or not isinstance(best, float) or not isinstance(ref, float) or best >= ref:
         return ""
-    rows = changed[-1].split("=", 1)[1]
     return (f"searched on {rows} of the chapter's 60,000 rows (the chapter's own advice: search a small "
             f"representative subset first), so every candidate trained on far fewer rows per fold; its "
             f"best {best:.4f} is below the chapter's {ref:.4f}, which was found on all the rows")
@@ -185,15 +190,14 @@ def fewer_rows_scored_lower(s: Summary) -> str:
 def fewer_epochs_still_improving(s: Summary) -> str:
     """The run trained fewer epochs than the chapter (a ``train.epochs`` override) and every
     fit's curve was still improving at the end (see :func:`_still_improving`)."""
-    changed = [o for o in s.get("overrides", ()) if o.replace(" ", "").startswith("train.epochs=")]
+    epochs = _override(s, "train.epochs")
     histories = s.get("histories", {})
-    if not changed or not histories:
+    if epochs is None or not histories:
         return ""
     seen = [_still_improving(h) for h in histories.values()]
     if any(x is None for x in seen):
         return ""
-    epochs = seen[0][0]
-    texts = [f"{label}: {x[2]}" if len(seen) > 1 else x[2] for label, x in zip(histories, seen)]
+    texts = [f"{label}: {x}" if len(seen) > 1 else x for label, x in zip(histories, seen)]
     return (f"trained {epochs} epochs instead of the chapter's 100 (CPU time) and the "
             f"{'curves were' if len(seen) > 1 else 'curve was'} still improving: " + "; ".join(texts))
 
@@ -266,6 +270,9 @@ VARIANT_REASONS: dict[str, str] = {
         "images, where validation_split=0.25 would leave 45,000 (176 batches): its printed run did not "
         "train on the split its code shows. Trained on all 60,000 and validated on the 10,000 test images"),
 }
+
+#: Reasons any entry may differ for, tried after its own explanation (in this order).
+GENERAL_EXPLANATIONS: tuple[Callable[[Summary], str], ...] = (fewer_epochs_still_improving, fewer_rows_scored_lower)
 
 # A variant runs beside its entry to show an explanation; name -> (suffix, raw spec -> raw spec).
 VARIANTS: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {

@@ -1,14 +1,15 @@
-"""What a reproduction produces: one :class:`EntryOutcome` per entry, gathered in a :class:`Reproduction`."""
+"""What a reproduction produces: one :class:`EntryOutcome` per entry, gathered in a :class:`Reproduction`,
+and the stored run an entry can be read back from."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from keraslab.reproduce.verdict import NOT_RUN, Verdict
 
-__all__ = ["EntryOutcome", "Reproduction"]
+__all__ = ["EntryOutcome", "Reproduction", "newest_finished"]
 
 
 @dataclass
@@ -44,3 +45,15 @@ class Reproduction:
         for e in self.entries:
             out[e.verdict.status] = out.get(e.verdict.status, 0) + 1
         return out
+
+
+def newest_finished(db: Any, experiment: str, backend: str, matches: Callable[[str], bool]) -> Any:
+    """The newest finished run of ``experiment`` on ``backend`` whose spec text ``matches``, else None.
+
+    A reproduction reads such a run back instead of training again.
+    """
+    for summary in reversed(db.runs(experiment, status="finished")):
+        record = db.run(summary.id)
+        if record.backend == backend and matches(record.spec):
+            return record
+    return None

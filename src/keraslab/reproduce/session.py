@@ -16,9 +16,10 @@ import platform
 import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from keraslab.reproduce.explained import (EXPLANATIONS, OBSERVATIONS, TOLERANCES, VARIANT_REASONS, VARIANTS,
-                                          fewer_epochs_still_improving, fewer_rows_scored_lower)
-from keraslab.reproduce.outcome import EntryOutcome, Reproduction
+from keraslab.reproduce.explained import (EXPLANATIONS, GENERAL_EXPLANATIONS, OBSERVATIONS, TOLERANCES,
+                                          VARIANT_REASONS, VARIANTS)
+from keraslab.reproduce.outcome import EntryOutcome, Reproduction, newest_finished
+from keraslab.reproduce.textgen import TEXT_ENTRY, run_text_entry, text_settings
 from keraslab.reproduce.verdict import DIFFERS, EXPLAINED, MATCHES, Verdict, judge
 
 __all__ = ["EntryOutcome", "Reproduction", "reproduce", "machine_description"]
@@ -67,8 +68,8 @@ def _judge(name: str, outcome: EntryOutcome, histories: Mapping[str, Any]) -> Ve
         return Verdict(outcome.status)
     evidence = _evidence(outcome, histories)
     explain = EXPLANATIONS.get(name)
-    reason = ((explain(evidence) if explain else "") or fewer_epochs_still_improving(evidence)
-              or fewer_rows_scored_lower(evidence))
+    reasons = ([explain] if explain else []) + list(GENERAL_EXPLANATIONS)
+    reason = next((text for text in (r(evidence) for r in reasons) if text), "")
     return judge(outcome.reference, evidence, explanation=reason,
                  observations=OBSERVATIONS.get(name, ()), tolerances=TOLERANCES.get(name))
 
@@ -84,11 +85,7 @@ def _same_settings(stored: str, spec_text: str) -> bool:
 
 
 def _reusable(db: Any, name: str, spec_text: str, backend: str) -> Any:
-    for summary in reversed(db.runs(name, status="finished")):
-        record = db.run(summary.id)
-        if record.backend == backend and _same_settings(record.spec, spec_text):
-            return record
-    return None
+    return newest_finished(db, name, backend, lambda stored: _same_settings(stored, spec_text))
 
 
 def _run_one(spec: Any, db: Any, *, restart: bool, progress: bool, stream: Any) -> tuple[Any, bool]:
@@ -159,8 +156,6 @@ def reproduce(
     """
     from keraslab.experiments import catalog_names, load_spec, spec_from_dict
     from keraslab.store import ResultStore
-
-    from keraslab.reproduce.textgen import TEXT_ENTRY, run_text_entry, text_settings
 
     chosen = list(names) if names else [*catalog_names(), TEXT_ENTRY]
     overrides = dict(overrides or {})

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from keraslab.errors import KeraslabValueError
-from keraslab.reproduce.outcome import EntryOutcome
+from keraslab.reproduce.outcome import EntryOutcome, newest_finished
 from keraslab.reproduce.verdict import Verdict, judge
 
 __all__ = ["TEXT_ENTRY", "TEXT_TITLE", "TEXT_REFERENCE", "TEXT_DEFAULTS", "text_settings", "run_text_entry",
@@ -80,16 +80,12 @@ def _same(stored: Mapping[str, Any], settings: Mapping[str, Any]) -> bool:
     return all(stored.get(k) == settings[k] for k in keys)
 
 
-def _reusable(db: Any, settings: Mapping[str, Any], backend: str) -> Any:
-    for summary in reversed(db.runs(_EXPERIMENT, status="finished")):
-        record = db.run(summary.id)
-        try:
-            stored = json.loads(record.spec)
-        except (TypeError, json.JSONDecodeError):
-            continue
-        if record.backend == backend and _same(stored, settings):
-            return record
-    return None
+def _json_or_empty(text: str) -> dict:
+    try:
+        loaded = json.loads(text)
+    except (TypeError, json.JSONDecodeError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def _summary(record: Any) -> dict[str, Any]:
@@ -102,22 +98,17 @@ def _summary(record: Any) -> dict[str, Any]:
     return {**dict(record.summary), "finals": finals}
 
 
-def _observations(summary: Mapping[str, Any], settings: Mapping[str, Any]) -> list[tuple[bool, str]]:
-    samples = summary.get("samples") or []
-    temps = sorted(float(s["temperature"]) for s in samples)
-    want = sorted(float(t) for t in settings["temperatures"])
-    lengths = {len(s["text"]) for s in samples}
-    return [(temps == want and lengths == {int(settings["generate_length"])},
-             f"{len(samples)} samples of {', '.join(str(n) for n in sorted(lengths)) or 0} characters at "
-             f"temperatures {', '.join(f'{t:g}' for t in temps) or 'none'}")]
-
-
-def _verdict(summary: Mapping[str, Any], settings: Mapping[str, Any]) -> Verdict:
-    verdict = judge(TEXT_REFERENCE, summary)
-    seen = _observations(summary, settings)
-    texts = tuple(f"{'yes' if ok else 'NO'}: {text}" for ok, text in seen)
-    status = verdict.status if all(ok for ok, _ in seen) else "differs"
-    return Verdict(status, verdict.checks, verdict.reason, verdict.observations + texts)
+def _samples_seen(settings: Mapping[str, Any]):
+    """An observation for :func:`judge`: one sample of the asked length at every temperature."""
+    def check(summary: Mapping[str, Any]) -> tuple[bool, str]:
+        samples = summary.get("samples") or []
+        temps = sorted(float(s["temperature"]) for s in samples)
+        lengths = {len(s["text"]) for s in samples}
+        ok = temps == sorted(float(t) for t in settings["temperatures"]) and \
+            lengths == {int(settings["generate_length"])}
+        return ok, (f"{len(samples)} samples of {', '.join(str(n) for n in sorted(lengths)) or 0} characters "
+                    f"at temperatures {', '.join(f'{t:g}' for t in temps) or 'none'}")
+    return check
 
 
 def run_text_entry(db: Any, overrides: Sequence[str] = (), *, restart: bool = False,
@@ -150,7 +141,8 @@ def run_text_entry(db: Any, overrides: Sequence[str] = (), *, restart: bool = Fa
              "window": f"{settings['window_length']} step {settings['step']}", "corpus": settings["corpus"]}
     outcome = EntryOutcome(TEXT_ENTRY, TEXT_TITLE, "textgen", _changed(settings), dict(TEXT_REFERENCE),
                            settings=shown)
-    found = None if restart else _reusable(db, settings, keras.backend.backend())
+    found = None if restart else newest_finished(db, _EXPERIMENT, keras.backend.backend(),
+                                                 lambda text: _same(_json_or_empty(text), settings))
     reused = found is not None
     if found is None and not run:
         outcome.status = "not run (budget spent)"
@@ -171,7 +163,7 @@ def run_text_entry(db: Any, overrides: Sequence[str] = (), *, restart: bool = Fa
         found = db.run(result.run_id)
     outcome.run_id, outcome.status, outcome.seconds, outcome.reused = found.id, found.status, found.seconds, reused
     outcome.summary = _summary(found)
-    outcome.verdict = _verdict(outcome.summary, settings)
+    outcome.verdict = judge(TEXT_REFERENCE, outcome.summary, observations=(_samples_seen(settings),))
     return outcome
 
 

@@ -10,6 +10,7 @@ batch's one-hot block when Keras asks for it; memory stays at the size of the te
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -173,8 +174,7 @@ def _last_samples(samples: Sequence[Any]) -> list[dict[str, Any]]:
     if not samples:
         return []
     last = samples[-1].epoch
-    return [{"epoch": s.epoch, "temperature": s.temperature, "seed": s.seed, "text": s.text}
-            for s in samples if s.epoch == last]
+    return [dataclasses.asdict(s) for s in samples if s.epoch == last]
 
 
 def _open_store(store: Any) -> tuple[Any, bool]:

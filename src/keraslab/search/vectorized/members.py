@@ -239,7 +239,7 @@ def hidden_widths(model: Any) -> tuple[int, ...] | None:
     zero gradient at zero: the padded units output 0, so the weights that read them get a
     zero gradient, and their own weights (zero-initialised) get one too.
     """
-    layers = [layer for layer in model.layers]
+    layers = list(model.layers)
     if len(model.outputs) != 1 or any(type(layer).__name__ not in _PADDABLE_LAYERS for layer in layers):
         return None
     if type(model.optimizer).__name__ not in _PADDABLE_OPTIMIZERS:
