@@ -17,27 +17,20 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 import keraslab
-from keraslab import KerasClassifier
 from keraslab.errors import KeraslabValueError
 from keraslab.search import JournaledGridSearchCV, cross_val_score, cross_validate, parallel_fits
 from keraslab.search.vectorized import run_fits
 from keraslab.search.vectorized.grouping import _sequential_default
-from keraslab.zoo.dense import make_model
+from vectorized_helpers import small_mlp, three_class_data
 
 LOGGER = "keraslab.search.parallel_fits"
 
 
 def _data(n=300, d=20, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.rand(n, d).astype("float32")
-    y = (X[:, 0] + X[:, 1] > 1).astype(int) + (X[:, 2] > 0.5)
-    return X, y
+    return three_class_data(n, d, seed)
 
 
-def _clf(**kw):
-    base = dict(build_fn=make_model, number_of_layers=2, neurons_per_layer=16, dropout_ratio=0.0,
-                epochs=3, batch_size=32, verbose=0)
-    return KerasClassifier(**{**base, **kw})
+_clf = small_mlp
 
 
 def _kwargs(est, error_score="raise"):

@@ -10,27 +10,22 @@ from sklearn import model_selection as ms
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 
-from keraslab import KerasClassifier
 from keraslab.search import JournaledGridSearchCV, parallel_fits
 from keraslab.search.vectorized import run_fits
 from keraslab.search.vectorized.grouping import _sequential_default
 from keraslab.search.vectorized.members import hidden_widths
 from keraslab.zoo.dense import make_model
+from vectorized_helpers import small_mlp, three_class_data
 
 LOGGER = "keraslab.search.parallel_fits"
 
 
 def _data(n=240, d=12, seed=1):
-    rng = np.random.RandomState(seed)
-    X = rng.rand(n, d).astype("float32")
-    y = (X[:, 0] + X[:, 1] > 1).astype(int) + (X[:, 2] > 0.5)
-    return X, y
+    return three_class_data(n, d, seed)
 
 
 def _clf(**kw):
-    base = dict(build_fn=make_model, number_of_layers=2, neurons_per_layer=8, dropout_ratio=0.0,
-                epochs=3, batch_size=32, verbose=0)
-    return KerasClassifier(**{**base, **kw})
+    return small_mlp(**{"neurons_per_layer": 8, **kw})
 
 
 def _tasks(est, X, y, params):
