@@ -326,7 +326,7 @@ def _train(group: list[tuple[Member, Task]]):
     weighted = members[0].sample_weight is not None
     X = group[0][1][2]
     shared = all(m.rows is not None for m in members) and all(t[2] is X for _, t in group)
-    if shared:  # one copy of X; each member's epoch order becomes positions in X
+    if shared:  # one copy of X (scaled in the program where x_scale is set); epoch orders become positions in X
         n_max = max(n_max, len(X))
         x, orders, offsets = X, [[m.rows[o] for o in m.orders] for m in members], np.zeros(k, dtype=np.int64)
         ys = [_scatter(m.y, m.rows, len(X)) for m in members]
@@ -337,8 +337,12 @@ def _train(group: list[tuple[Member, Task]]):
         orders = [m.orders for m in members]
         ys = [m.y for m in members]
         ws = [m.sample_weight for m in members] if weighted else None
+    scales = None
+    if shared and any(m.x_scale is not None for m in members):  # members after a MinMaxScaler
+        ones = np.ones(X.shape[1:], dtype=X.dtype)
+        scales = np.stack([ones if m.x_scale is None else m.x_scale for m in members])
     data = GroupData(x=x, y=padded(ys), sample_weight=padded(ws) if weighted else None,
-                     orders=orders, x_offsets=offsets)
+                     orders=orders, x_offsets=offsets, x_scale=scales)
     for m in members:
         m.x = None  # the member's copy is no longer needed
     logger.debug("Group of %d: %s, %.0f MB of inputs", k, "one shared X" if shared else "per-member inputs",

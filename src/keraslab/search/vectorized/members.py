@@ -134,6 +134,9 @@ class Member:
     y_test: Any
     widths: tuple[int, ...] | None = None  # hidden Dense units, when the model can be width-padded
     pad_key: str | None = None  # equal for members that can share one program zero-padded
+    #: per-feature factors when the model's inputs are ``X[rows] * x_scale`` exactly (a MinMaxScaler
+    #: whose offsets are all zero, e.g. on MNIST): the program scales the rows it gathers from X.
+    x_scale: np.ndarray | None = None
 
 
 def final_wrapper(estimator: Any) -> tuple[Any, list]:
@@ -313,13 +316,18 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
         raise Ineligible(reason)
     epochs, batch_size, shuffle, orders = call.epochs, call.batch_size, call.shuffle, call.orders
     # Without preprocessing the model sees rows of X itself: the group can share one copy of X
-    # and index it with these rows instead of stacking a copy per member.
+    # and index it with these rows instead of stacking a copy per member. So it does after a
+    # MinMaxScaler that only multiplies (the program scales the rows it gathers, see exact_scale).
     active_steps = [st for st in steps if st is not None and not (isinstance(st, str) and st == "passthrough")]
-    rows = None
-    if not active_steps and isinstance(X, np.ndarray) and X.dtype == xw.dtype and X.shape[1:] == xw.shape[1:]:
-        rows = np.asarray(train)
-        if rows.dtype == bool:
-            rows = np.flatnonzero(rows)
+    rows, x_scale = None, None
+    if isinstance(X, np.ndarray) and X.dtype == xw.dtype and X.shape[1:] == xw.shape[1:]:
+        positions = np.asarray(train)
+        if positions.dtype == bool:
+            positions = np.flatnonzero(positions)
+        if active_steps:
+            x_scale = exact_scale(active_steps, X, positions, xw)
+        if not active_steps or x_scale is not None:
+            rows = positions
     data_batch = (xw[:1], y_enc[:1]) + ((weights[:1],) if weights is not None else ())
     model._symbolic_build(data_batch=data_batch)  # builds the optimizer and the compiled metrics
     parts = _key_parts(model, xw, y_enc, weights is not None, epochs, batch_size, bool(shuffle))
@@ -328,4 +336,32 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
                   x=xw if rows is None else None, n_rows=xw.shape[0], y=y_enc,
                   sample_weight=weights, rows=rows, orders=orders, epochs=epochs, batch_size=batch_size,
                   key=_json(parts), prep_time=time.time() - start, x_test=X_test, y_test=y_test,
-                  widths=widths, pad_key=None if widths is None else width_free_key(model, parts))
+                  widths=widths, pad_key=None if widths is None else width_free_key(model, parts),
+                  x_scale=x_scale)
+
+
+def exact_scale(steps: list, X: np.ndarray, rows: np.ndarray, xw: np.ndarray) -> np.ndarray | None:
+    """Per-feature factors ``s`` with ``xw == X[rows] * s`` exactly, else None.
+
+    Why only this case: scikit-learn's ``MinMaxScaler`` transforms float32 inputs with
+    float32 ``scale_`` and ``min_`` as ``X * scale_ + min_``. XLA's CPU compiler fuses a
+    multiply and an add into one fused multiply-add, whose single rounding differs from
+    NumPy's two in the last bit; a product alone rounds identically. So the program can
+    reproduce the scaler bit for bit when every ``min_`` is zero -- the data's minimum is
+    0 in every feature, as for image pixels -- and the member then needs no copy of its
+    scaled rows (one shared X for the whole group). Anything else (other scalers, float64
+    statistics, ``clip=True``, non-zero offsets) keeps the member's own scaled copy.
+    """
+    from sklearn.preprocessing import MinMaxScaler
+
+    if len(steps) != 1 or type(steps[0]) is not MinMaxScaler or steps[0].clip:
+        return None
+    scale, shift = getattr(steps[0], "scale_", None), getattr(steps[0], "min_", None)
+    if scale is None or shift is None or X.dtype != np.float32 or scale.dtype != np.float32:
+        return None
+    if scale.shape != X.shape[1:] or np.any(shift != 0):
+        return None
+    sample = rows[:256]  # a guard on the reasoning above, cheap: the first rows as the model saw them
+    if not np.array_equal(X[sample] * scale, xw[: len(sample)]):
+        return None
+    return scale

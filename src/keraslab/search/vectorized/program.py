@@ -63,6 +63,10 @@ class GroupData:
         Member ``k``'s row ``i`` is ``x[x_offsets[k] + i]``. One array indexed with
         offsets, rather than a (K, rows, ...) array indexed per member: XLA's CPU
         gather is several times faster on the former.
+    x_scale : ndarray of shape (K, ...) or None
+        Per-member factors each gathered row is multiplied by (a MinMaxScaler fitted on
+        the member's fold, see :func:`~keraslab.search.vectorized.members.exact_scale`),
+        so the members share one unscaled ``x``; None: rows are used as they are.
     """
 
     x: np.ndarray
@@ -70,6 +74,7 @@ class GroupData:
     sample_weight: np.ndarray | None
     orders: list[list[np.ndarray]]
     x_offsets: np.ndarray
+    x_scale: np.ndarray | None = None
 
 
 @dataclass
@@ -115,25 +120,28 @@ def _select(active, new, old):
     return jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new, old)
 
 
-def _make_step(template: Any, weighted: bool):
+def _make_step(template: Any, weighted: bool, scaled: bool):
     """The vmapped, masked train step of one batch position for all members."""
 
-    def one(state, x_all, y_all, w_all, idx, active, offset):
-        data = (x_all[idx + offset], y_all[idx]) + ((w_all[idx],) if weighted else ())
+    def one(state, x_all, y_all, w_all, idx, active, offset, scale):
+        x = x_all[idx + offset]
+        if scaled:  # a product alone rounds as NumPy's does (no fused multiply-add to differ)
+            x = x * scale
+        data = (x, y_all[idx]) + ((w_all[idx],) if weighted else ())
         _, new_state = template.train_step(state, data)
         return _select(active, new_state, state)
 
-    in_axes = (0, None, 0, 0 if weighted else None, 0, 0, 0)
+    in_axes = (0, None, 0, 0 if weighted else None, 0, 0, 0, 0 if scaled else None)
     return jax.vmap(one, in_axes=in_axes)
 
 
-def _make_functions(template: Any, weighted: bool):
-    step = _make_step(template, weighted)
+def _make_functions(template: Any, weighted: bool, scaled: bool):
+    step = _make_step(template, weighted, scaled)
 
-    def full_batches(state, x_all, y_all, w_all, idx, active, offsets):
+    def full_batches(state, x_all, y_all, w_all, idx, active, offsets, scales):
         def body(carry, inputs):
             i, a = inputs
-            return step(carry, x_all, y_all, w_all, i, a, offsets), None
+            return step(carry, x_all, y_all, w_all, i, a, offsets, scales), None
 
         state, _ = jax.lax.scan(body, state, (idx, active))
         return state
@@ -194,13 +202,15 @@ def train_group(models: Sequence[Any], data: GroupData, *, epochs: int, batch_si
     template = models[0]
     k = len(models)
     weighted = data.sample_weight is not None
-    full_fn, step_fn, metrics_fn = _make_functions(template, weighted)
+    scaled = data.x_scale is not None
+    full_fn, step_fn, metrics_fn = _make_functions(template, weighted, scaled)
     state = tuple(stacked_state(models))
     metrics_init = [np.asarray(v) for v in state[3]]
     x_all = jnp.asarray(data.x)
     y_all = jnp.asarray(data.y)
     w_all = jnp.asarray(data.sample_weight) if weighted else None
     offsets = jnp.asarray(data.x_offsets, dtype=jnp.int32)
+    scales = jnp.asarray(data.x_scale) if scaled else None
     alive = np.ones(k, dtype=bool)
     history: list[dict[str, list[float]]] = [{} for _ in range(k)]
     diverged: list[int | None] = [None] * k
@@ -210,10 +220,11 @@ def train_group(models: Sequence[Any], data: GroupData, *, epochs: int, batch_si
         orders = [data.orders[m][epoch] for m in range(k)]
         idx, act, partial = _epoch_plan(orders, batch_size, alive)
         if idx.shape[0]:
-            state = full_fn(state, x_all, y_all, w_all, jnp.asarray(idx), jnp.asarray(act), offsets)
+            state = full_fn(state, x_all, y_all, w_all, jnp.asarray(idx), jnp.asarray(act), offsets, scales)
         for size in sorted(partial):
             p_idx, p_act = partial[size]
-            state = step_fn(state, x_all, y_all, w_all, jnp.asarray(p_idx), jnp.asarray(p_act), offsets)
+            state = step_fn(state, x_all, y_all, w_all, jnp.asarray(p_idx), jnp.asarray(p_act), offsets,
+                            scales)
         logs = {name: np.asarray(v) for name, v in metrics_fn(state[3]).items()}
         for m in range(k):
             if not alive[m]:

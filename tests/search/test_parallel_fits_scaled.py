@@ -1,0 +1,81 @@
+"""Members after a MinMaxScaler share one unscaled X and scale the rows they gather,
+bit for bit as the scaler does; other preprocessing keeps a scaled copy per member."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import check_scoring
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from keraslab.search.vectorized import run_fits
+from keraslab.search.vectorized.grouping import _sequential_default
+from keraslab.search.vectorized.members import exact_scale
+from vectorized_helpers import small_mlp, three_class_data
+
+LOGGER = "keraslab.search.parallel_fits"
+
+
+def _pixels(n=240, d=12, seed=0):
+    """Features in [0, 255] whose minimum is 0 in every column (as MNIST pixels)."""
+    X, y = three_class_data(n, d, seed)
+    X = np.round(X * 255).astype("float32")
+    X[:6] = 0.0  # every fold keeps a zero row in every column
+    return X, y
+
+
+def _tasks(est, X, y, params):
+    idx = np.arange(len(X))
+    folds = [(idx[idx % 3 != f], idx[idx % 3 == f]) for f in range(3)]
+    kwargs = dict(scorer=check_scoring(est), fit_params={}, score_params={}, return_train_score=False,
+                  return_n_test_samples=True, return_times=True, return_parameters=False,
+                  error_score="raise", verbose=0, return_estimator=True)
+    return [(i, clone(est), X, y, tr, te, p, kwargs) for i, ((tr, te), p) in enumerate(zip(folds, params))]
+
+
+def _rows(n):
+    return np.arange(n)
+
+
+def test_exact_scale_only_for_a_multiplying_float32_min_max_scaler():
+    X, _ = _pixels()
+    fitted = MinMaxScaler().fit(X)
+    scale = exact_scale([fitted], X, _rows(len(X)), fitted.transform(X))
+    np.testing.assert_array_equal(X * scale, fitted.transform(X))
+    shifted = X + 1.0  # minimum 1: transform adds a non-zero min_, which XLA would fuse
+    s2 = MinMaxScaler().fit(shifted)
+    assert exact_scale([s2], shifted, _rows(len(X)), s2.transform(shifted)) is None
+    clipped = MinMaxScaler(clip=True).fit(X)
+    assert exact_scale([clipped], X, _rows(len(X)), clipped.transform(X)) is None
+    standard = StandardScaler(with_mean=False).fit(X)  # float64 statistics
+    assert exact_scale([standard], X, _rows(len(X)), standard.transform(X).astype("float32")) is None
+    X64 = X.astype("float64")
+    s64 = MinMaxScaler().fit(X64)
+    assert exact_scale([s64], X64, _rows(len(X)), s64.transform(X64)) is None
+    assert exact_scale([fitted, fitted], X, _rows(len(X)), fitted.transform(X)) is None
+    # The guard: inputs that are not the scaled rows are refused.
+    assert exact_scale([fitted], X, _rows(len(X)), fitted.transform(X) + 1) is None
+
+
+@pytest.mark.parametrize("shift, layout", [(0.0, "one shared X"), (1.0, "per-member inputs")])
+def test_pipeline_members_equal_their_sequential_fits(caplog, shift, layout):
+    X, y = _pixels()
+    X = X + np.float32(shift)
+    est = make_pipeline(MinMaxScaler(), small_mlp())
+    params = [{"kerasclassifier__random_state": 10 + i} for i in range(3)]
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        par = dict(run_fits(_tasks(est, X, y, params)))
+    assert "Trained 3 fits as one program" in caplog.text
+    assert layout in caplog.text
+    seq = dict(_sequential_default(_tasks(est, X, y, params)))
+    for i in range(3):
+        a, b = par[i]["estimator"][-1], seq[i]["estimator"][-1]
+        for wa, wb in zip(a.model_.get_weights(), b.model_.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+        for key in a.history_:
+            np.testing.assert_allclose(a.history_[key], b.history_[key], rtol=1e-5)
+        assert par[i]["test_scores"] == pytest.approx(seq[i]["test_scores"], abs=1e-6)
