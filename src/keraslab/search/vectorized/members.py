@@ -7,6 +7,8 @@ and encode the data with the wrapper's own methods, and -- under the member's ow
 seed -- clear the Keras session, build and compile the model and draw each epoch's
 row order the way ``model.fit`` draws it (``np.random.permutation``). So a member
 starts from the weights and visits its rows in the order its sequential fit would.
+One step is moved, not skipped: a ``MinMaxScaler`` that only multiplies is fitted
+here and applied by the program to the rows it gathers (:func:`exact_scale`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection._validation import _safe_split
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler
 
 from keraslab import wrappers as _wrappers
 
@@ -30,6 +33,8 @@ __all__ = ["Ineligible", "Member", "prepare_member", "final_wrapper"]
 
 #: The wrapper's fit settings the vectorised program reproduces; any other fit argument falls back.
 _SUPPORTED_FIT = {"epochs", "batch_size", "verbose", "shuffle", "validation_split"}
+#: Wrappers whose fit reads only the shape, dtype and finiteness of its inputs (not subclasses).
+_PLAIN_WRAPPERS = (_wrappers.KerasClassifier, _wrappers.KerasRegressor)
 
 
 class _Call:
@@ -290,11 +295,21 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
     X_test, y_test = _safe_split(estimator, X, y, test, train)
     if y_train is None:
         raise Ineligible("no targets y")
-    xt = X_train
-    for step in steps:  # as Pipeline.fit does, on this fold's rows only
-        if step is None or step == "passthrough":
-            continue
-        xt = step.fit_transform(xt, y_train)
+    active_steps = [st for st in steps if st is not None and not (isinstance(st, str) and st == "passthrough")]
+    shares_x = isinstance(X, np.ndarray) and isinstance(X_train, np.ndarray) and X.dtype == X_train.dtype
+    xt, x_scale = X_train, None
+    if shares_x and len(active_steps) == 1 and type(active_steps[0]) is MinMaxScaler \
+            and type(wrapper) in _PLAIN_WRAPPERS:
+        # A multiplying MinMaxScaler: fitted here, applied by the program to the rows it gathers
+        # (exact_scale). The wrapper's fit reads only the inputs' shape, dtype and finiteness,
+        # which scaling by finite factors keeps, so it is given the unscaled rows: no copy.
+        active_steps[0].fit(X_train, y_train)
+        x_scale = exact_scale(active_steps, X, np.asarray(train))
+        if x_scale is None:
+            xt = active_steps[0].transform(X_train)
+    else:
+        for step in active_steps:  # as Pipeline.fit does, on this fold's rows only
+            xt = step.fit_transform(xt, y_train)
     recorder = _FitRecorder()
     with recorder.attached(wrapper), _no_gc_in_clear_session():
         # The wrapper's own fit runs every step a sequential fit runs -- validation, target
@@ -318,16 +333,14 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
     # Without preprocessing the model sees rows of X itself: the group can share one copy of X
     # and index it with these rows instead of stacking a copy per member. So it does after a
     # MinMaxScaler that only multiplies (the program scales the rows it gathers, see exact_scale).
-    active_steps = [st for st in steps if st is not None and not (isinstance(st, str) and st == "passthrough")]
-    rows, x_scale = None, None
-    if isinstance(X, np.ndarray) and X.dtype == xw.dtype and X.shape[1:] == xw.shape[1:]:
-        positions = np.asarray(train)
-        if positions.dtype == bool:
-            positions = np.flatnonzero(positions)
-        if active_steps:
-            x_scale = exact_scale(active_steps, X, positions, xw)
-        if not active_steps or x_scale is not None:
-            rows = positions
+    rows = None
+    if (not active_steps or x_scale is not None) and shares_x and X.dtype == xw.dtype \
+            and X.shape[1:] == xw.shape[1:]:
+        rows = np.asarray(train)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+    elif x_scale is not None:  # the wrapper changed the rows' dtype or shape: scale a copy after all
+        xw, x_scale = np.asarray(active_steps[0].transform(X_train), dtype=xw.dtype).reshape(xw.shape), None
     data_batch = (xw[:1], y_enc[:1]) + ((weights[:1],) if weights is not None else ())
     model._symbolic_build(data_batch=data_batch)  # builds the optimizer and the compiled metrics
     parts = _key_parts(model, xw, y_enc, weights is not None, epochs, batch_size, bool(shuffle))
@@ -340,28 +353,27 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
                   x_scale=x_scale)
 
 
-def exact_scale(steps: list, X: np.ndarray, rows: np.ndarray, xw: np.ndarray) -> np.ndarray | None:
-    """Per-feature factors ``s`` with ``xw == X[rows] * s`` exactly, else None.
+def exact_scale(steps: list, X: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
+    """Per-feature factors ``s`` with ``steps[0].transform(X[rows]) == X[rows] * s`` exactly, else None.
 
-    Why only this case: scikit-learn's ``MinMaxScaler`` transforms float32 inputs with
-    float32 ``scale_`` and ``min_`` as ``X * scale_ + min_``. XLA's CPU compiler fuses a
-    multiply and an add into one fused multiply-add, whose single rounding differs from
-    NumPy's two in the last bit; a product alone rounds identically. So the program can
-    reproduce the scaler bit for bit when every ``min_`` is zero -- the data's minimum is
-    0 in every feature, as for image pixels -- and the member then needs no copy of its
-    scaled rows (one shared X for the whole group). Anything else (other scalers, float64
-    statistics, ``clip=True``, non-zero offsets) keeps the member's own scaled copy.
+    ``steps`` are the fitted preprocessing steps before the Keras wrapper. Why only this
+    case: scikit-learn's ``MinMaxScaler`` transforms float32 inputs with float32
+    ``scale_`` and ``min_`` as ``X * scale_ + min_``. XLA's CPU compiler fuses a multiply
+    and an add into one fused multiply-add, whose single rounding differs from NumPy's two
+    in the last bit; a product alone rounds identically. So the program reproduces the
+    scaler bit for bit when every ``min_`` is zero -- the data's minimum is 0 in every
+    feature, as for image pixels -- and the member then needs no copy of its scaled rows
+    (one shared X for the whole group). Anything else (other scalers, float64 statistics,
+    ``clip=True``, non-zero offsets) keeps the member's own scaled copy.
     """
-    from sklearn.preprocessing import MinMaxScaler
-
     if len(steps) != 1 or type(steps[0]) is not MinMaxScaler or steps[0].clip:
         return None
     scale, shift = getattr(steps[0], "scale_", None), getattr(steps[0], "min_", None)
     if scale is None or shift is None or X.dtype != np.float32 or scale.dtype != np.float32:
         return None
-    if scale.shape != X.shape[1:] or np.any(shift != 0):
+    if scale.shape != X.shape[1:] or np.any(shift != 0) or not np.all(np.isfinite(scale)):
         return None
-    sample = rows[:256]  # a guard on the reasoning above, cheap: the first rows as the model saw them
-    if not np.array_equal(X[sample] * scale, xw[: len(sample)]):
+    sample = X[np.asarray(rows)[:256]]  # a cheap guard on the reasoning above: the scaler's own output
+    if not np.array_equal(sample * scale, steps[0].transform(sample)):
         return None
     return scale
