@@ -89,3 +89,21 @@ def test_only_zero_at_zero_activations_and_plain_chains_are_padded():
                               keras.layers.BatchNormalization(), keras.layers.Dense(3, activation="softmax")])
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     assert hidden_widths(model) is None
+
+
+def test_members_with_the_same_layers_share_one_predict_program_across_optimizers():
+    """Adam's and SGD's programs differ, their models' predict program does not: one compiled
+    predict per layer architecture, and each member still predicts from its own weights."""
+    X, y = _data(120)
+    params = [{"optimizer": opt, "random_state": 5} for opt in ("adam", "adam", "sgd", "sgd")]
+    folds = [t[4:6] for t in _tasks(_clf(), X, y, params)[:2]]  # two folds per optimizer
+    tasks = [(i, *t[1:4], *folds[i % 2], *t[6:]) for i, t in enumerate(_tasks(_clf(), X, y, params))]
+    par = dict(run_fits(tasks))
+    models = [par[i]["estimator"].model_ for i in range(4)]
+    assert len({id(m.predict_function) for m in models}) == 1
+    assert type(models[0].optimizer).__name__ == "Adam" and type(models[2].optimizer).__name__ == "SGD"
+    seq = dict(_sequential_default(tasks))
+    for i in range(4):
+        np.testing.assert_allclose(par[i]["estimator"].predict_proba(X), seq[i]["estimator"].predict_proba(X),
+                                   atol=1e-5)
+        assert par[i]["test_scores"] == pytest.approx(seq[i]["test_scores"], abs=1e-6)

@@ -142,6 +142,8 @@ class Member:
     #: per-feature factors when the model's inputs are ``X[rows] * x_scale`` exactly (a MinMaxScaler
     #: whose offsets are all zero, e.g. on MNIST): the program scales the rows it gathers from X.
     x_scale: np.ndarray | None = None
+    #: equal for members whose models predict with the same program (same layers and input)
+    predict_key: str = ""
 
 
 def final_wrapper(estimator: Any) -> tuple[Any, list]:
@@ -350,7 +352,8 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
                   sample_weight=weights, rows=rows, orders=orders, epochs=epochs, batch_size=batch_size,
                   key=_json(parts), prep_time=time.time() - start, x_test=X_test, y_test=y_test,
                   widths=widths, pad_key=None if widths is None else width_free_key(model, parts),
-                  x_scale=x_scale)
+                  x_scale=x_scale, predict_key=_json([type(model).__name__, model.get_config(),
+                                                      xw.shape[1:], str(xw.dtype)]))
 
 
 def exact_scale(steps: list, X: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
