@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 from keras.src import backend as _keras_backend
 
-__all__ = ["GroupData", "GroupResult", "train_group"]
+__all__ = ["GroupData", "GroupResult", "PendingGroup", "launch_group", "train_group"]
 
 
 @dataclass
@@ -138,24 +138,35 @@ def _make_step(template: Any, weighted: bool, scaled: bool):
 def _make_functions(template: Any, weighted: bool, scaled: bool):
     step = _make_step(template, weighted, scaled)
 
-    def full_batches(state, x_all, y_all, w_all, idx, active, offsets, scales):
+    # ``alive``: members whose loss has stayed finite. A member that diverged stops updating
+    # (it is inactive on every later step), decided on the device, so no epoch waits for the host.
+    def full_batches(state, x_all, y_all, w_all, idx, active, offsets, scales, alive):
         def body(carry, inputs):
             i, a = inputs
-            return step(carry, x_all, y_all, w_all, i, a, offsets, scales), None
+            return step(carry, x_all, y_all, w_all, i, a & alive, offsets, scales), None
 
         state, _ = jax.lax.scan(body, state, (idx, active))
         return state
+
+    def partial_batch(state, x_all, y_all, w_all, idx, active, offsets, scales, alive):
+        return step(state, x_all, y_all, w_all, idx, active & alive, offsets, scales)
 
     def metrics(metrics_variables):
         mapping = list(zip(template.metrics_variables, metrics_variables))
         with _keras_backend.StatelessScope(state_mapping=mapping):
             return {k: jnp.asarray(v) for k, v in template.get_metrics_result().items()}
 
-    return (jax.jit(full_batches, donate_argnums=0), jax.jit(step, donate_argnums=0),
-            jax.jit(jax.vmap(metrics)))
+    def epoch_end(metrics_variables, alive):
+        logs = jax.vmap(metrics)(metrics_variables)
+        if "loss" in logs:
+            alive = alive & jnp.isfinite(logs["loss"])
+        return logs, alive
+
+    return (jax.jit(full_batches, donate_argnums=0), jax.jit(partial_batch, donate_argnums=0),
+            jax.jit(epoch_end))
 
 
-def _epoch_plan(orders: list[np.ndarray], batch_size: int, alive: np.ndarray):
+def _epoch_plan(orders: list[np.ndarray], batch_size: int):
     """Full-batch index/active arrays (steps, K, batch) and the partial batches by size."""
     k = len(orders)
     full = [len(o) // batch_size for o in orders]
@@ -163,21 +174,83 @@ def _epoch_plan(orders: list[np.ndarray], batch_size: int, alive: np.ndarray):
     idx = np.zeros((steps, k, batch_size), dtype=np.int32)
     act = np.zeros((steps, k), dtype=bool)
     for m, order in enumerate(orders):
-        if not alive[m]:
-            continue
         n = full[m] * batch_size
         idx[: full[m], m] = np.asarray(order[:n], dtype=np.int32).reshape(full[m], batch_size)
         act[: full[m], m] = True
     partial: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for m, order in enumerate(orders):
         rest = len(order) - full[m] * batch_size
-        if rest == 0 or not alive[m]:
+        if rest == 0:
             continue
         if rest not in partial:
             partial[rest] = (np.zeros((k, rest), dtype=np.int32), np.zeros(k, dtype=bool))
         partial[rest][0][m] = order[full[m] * batch_size:]
         partial[rest][1][m] = True
     return idx, act, partial
+
+
+@dataclass
+class PendingGroup:
+    """A group whose training has been dispatched; :meth:`result` waits for it.
+
+    Every epoch is dispatched at once: which members are still alive (finite loss) is
+    decided on the device, so no epoch waits for the host to read its metrics.
+    """
+
+    state: tuple
+    logs: list[dict]  # per epoch: metric -> device array of shape (K,)
+    k: int
+
+    def result(self) -> GroupResult:
+        """Per-member histories (up to and including the epoch a loss became non-finite) and state."""
+        logs = [{name: np.asarray(v) for name, v in epoch.items()} for epoch in self.logs]
+        history: list[dict[str, list[float]]] = [{} for _ in range(self.k)]
+        diverged: list[int | None] = [None] * self.k
+        for m in range(self.k):
+            for epoch, values in enumerate(logs):
+                for name, per_member in values.items():
+                    history[m].setdefault(name, []).append(float(per_member[m]))
+                if "loss" in values and not np.isfinite(values["loss"][m]):
+                    diverged[m] = epoch  # model.fit's guard stops here; the program froze the member
+                    break
+        # One transfer to host memory per stacked variable; members are sliced from NumPy arrays.
+        state = tuple([np.asarray(v) for v in part] for part in self.state)
+        return GroupResult(state=state, history=history, diverged_at=diverged)
+
+
+def launch_group(models: Sequence[Any], data: GroupData, *, epochs: int, batch_size: int) -> PendingGroup:
+    """Dispatch the training of ``models`` together and return without waiting for it.
+
+    Parameters and the result (``launch_group(...).result()``) as :func:`train_group`.
+    """
+    template = models[0]
+    k = len(models)
+    weighted = data.sample_weight is not None
+    scaled = data.x_scale is not None
+    full_fn, partial_fn, epoch_end_fn = _make_functions(template, weighted, scaled)
+    state = tuple(stacked_state(models))
+    metrics_init = [np.asarray(v) for v in state[3]]
+    x_all = jnp.asarray(data.x)
+    y_all = jnp.asarray(data.y)
+    w_all = jnp.asarray(data.sample_weight) if weighted else None
+    offsets = jnp.asarray(data.x_offsets, dtype=jnp.int32)
+    scales = jnp.asarray(data.x_scale) if scaled else None
+    alive = jnp.ones(k, dtype=bool)
+    logs: list[dict] = []
+    for epoch in range(epochs):
+        # model.fit resets its metric accumulators at every epoch's start.
+        state = (state[0], state[1], state[2], [jnp.asarray(v) for v in metrics_init])
+        idx, act, partial = _epoch_plan([data.orders[m][epoch] for m in range(k)], batch_size)
+        if idx.shape[0]:
+            state = full_fn(state, x_all, y_all, w_all, jnp.asarray(idx), jnp.asarray(act), offsets, scales,
+                            alive)
+        for size in sorted(partial):
+            p_idx, p_act = partial[size]
+            state = partial_fn(state, x_all, y_all, w_all, jnp.asarray(p_idx), jnp.asarray(p_act), offsets,
+                               scales, alive)
+        epoch_logs, alive = epoch_end_fn(state[3], alive)
+        logs.append(epoch_logs)
+    return PendingGroup(state=state, logs=logs, k=k)
 
 
 def train_group(models: Sequence[Any], data: GroupData, *, epochs: int, batch_size: int) -> GroupResult:
@@ -199,44 +272,4 @@ def train_group(models: Sequence[Any], data: GroupData, *, epochs: int, batch_si
         compiled metrics per epoch, as ``model.fit`` reports them) and, per member,
         the 0-based epoch its loss became NaN or infinite (it stopped there), else None.
     """
-    template = models[0]
-    k = len(models)
-    weighted = data.sample_weight is not None
-    scaled = data.x_scale is not None
-    full_fn, step_fn, metrics_fn = _make_functions(template, weighted, scaled)
-    state = tuple(stacked_state(models))
-    metrics_init = [np.asarray(v) for v in state[3]]
-    x_all = jnp.asarray(data.x)
-    y_all = jnp.asarray(data.y)
-    w_all = jnp.asarray(data.sample_weight) if weighted else None
-    offsets = jnp.asarray(data.x_offsets, dtype=jnp.int32)
-    scales = jnp.asarray(data.x_scale) if scaled else None
-    alive = np.ones(k, dtype=bool)
-    history: list[dict[str, list[float]]] = [{} for _ in range(k)]
-    diverged: list[int | None] = [None] * k
-    for epoch in range(epochs):
-        # model.fit resets its metric accumulators at every epoch's start.
-        state = (state[0], state[1], state[2], [jnp.asarray(v) for v in metrics_init])
-        orders = [data.orders[m][epoch] for m in range(k)]
-        idx, act, partial = _epoch_plan(orders, batch_size, alive)
-        if idx.shape[0]:
-            state = full_fn(state, x_all, y_all, w_all, jnp.asarray(idx), jnp.asarray(act), offsets, scales)
-        for size in sorted(partial):
-            p_idx, p_act = partial[size]
-            state = step_fn(state, x_all, y_all, w_all, jnp.asarray(p_idx), jnp.asarray(p_act), offsets,
-                            scales)
-        logs = {name: np.asarray(v) for name, v in metrics_fn(state[3]).items()}
-        for m in range(k):
-            if not alive[m]:
-                continue
-            for name, values in logs.items():
-                history[m].setdefault(name, []).append(float(values[m]))
-            loss = history[m].get("loss", [0.0])[-1]
-            if not np.isfinite(loss):
-                diverged[m] = epoch
-                alive[m] = False
-        if not alive.any():
-            break
-    # One transfer to host memory per stacked variable; members are sliced from NumPy arrays.
-    state = tuple([np.asarray(v) for v in part] for part in state)
-    return GroupResult(state=state, history=history, diverged_at=diverged)
+    return launch_group(models, data, epochs=epochs, batch_size=batch_size).result()
