@@ -82,3 +82,20 @@ def test_pipeline_members_equal_their_sequential_fits(caplog, shift, layout):
         np.testing.assert_array_equal(par[i]["estimator"][0].scale_, seq[i]["estimator"][0].scale_)
         np.testing.assert_allclose(par[i]["estimator"].predict_proba(X), seq[i]["estimator"].predict_proba(X),
                                    atol=1e-5)
+
+
+def test_folds_given_as_boolean_masks_train_on_shared_x(caplog):
+    X, y = _pixels()
+    est = make_pipeline(MinMaxScaler(), small_mlp())
+    tasks = _tasks(est, X, y, [{"kerasclassifier__random_state": 10 + i} for i in range(3)])
+    masks = []
+    for t in tasks:
+        train = np.zeros(len(X), dtype=bool)
+        train[t[4]] = True
+        masks.append((*t[:4], train, ~train, *t[6:]))
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        par = dict(run_fits(masks))
+    assert "one shared X" in caplog.text
+    seq = dict(_sequential_default(tasks))
+    for i in range(3):
+        assert par[i]["test_scores"] == pytest.approx(seq[i]["test_scores"], abs=1e-6)

@@ -306,7 +306,7 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
         # (exact_scale). The wrapper's fit reads only the inputs' shape, dtype and finiteness,
         # which scaling by finite factors keeps, so it is given the unscaled rows: no copy.
         active_steps[0].fit(X_train, y_train)
-        x_scale = exact_scale(active_steps, X, np.asarray(train))
+        x_scale = exact_scale(active_steps, X, _positions(train))
         if x_scale is None:
             xt = active_steps[0].transform(X_train)
     else:
@@ -338,9 +338,7 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
     rows = None
     if (not active_steps or x_scale is not None) and shares_x and X.dtype == xw.dtype \
             and X.shape[1:] == xw.shape[1:]:
-        rows = np.asarray(train)
-        if rows.dtype == bool:
-            rows = np.flatnonzero(rows)
+        rows = _positions(train)
     elif x_scale is not None:  # the wrapper changed the rows' dtype or shape: scale a copy after all
         xw, x_scale = np.asarray(active_steps[0].transform(X_train), dtype=xw.dtype).reshape(xw.shape), None
     data_batch = (xw[:1], y_enc[:1]) + ((weights[:1],) if weights is not None else ())
@@ -354,6 +352,12 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
                   widths=widths, pad_key=None if widths is None else width_free_key(model, parts),
                   x_scale=x_scale, predict_key=_json([type(model).__name__, model.get_config(),
                                                       xw.shape[1:], str(xw.dtype)]))
+
+
+def _positions(train: Any) -> np.ndarray:
+    """Row positions of a fold given as indices or as a boolean mask."""
+    rows = np.asarray(train)
+    return np.flatnonzero(rows) if rows.dtype == bool else rows
 
 
 def exact_scale(steps: list, X: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
