@@ -7,15 +7,13 @@ import logging
 
 import numpy as np
 import pytest
-from sklearn.base import clone
-from sklearn.metrics import check_scoring
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from keraslab.search.vectorized import run_fits
 from keraslab.search.vectorized.grouping import _sequential_default
 from keraslab.search.vectorized.members import exact_scale
-from vectorized_helpers import small_mlp, three_class_data
+from vectorized_helpers import fold_tasks, small_mlp, three_class_data
 
 LOGGER = "keraslab.search.parallel_fits"
 
@@ -28,36 +26,24 @@ def _pixels(n=240, d=12, seed=0):
     return X, y
 
 
-def _tasks(est, X, y, params):
-    idx = np.arange(len(X))
-    folds = [(idx[idx % 3 != f], idx[idx % 3 == f]) for f in range(3)]
-    kwargs = dict(scorer=check_scoring(est), fit_params={}, score_params={}, return_train_score=False,
-                  return_n_test_samples=True, return_times=True, return_parameters=False,
-                  error_score="raise", verbose=0, return_estimator=True)
-    return [(i, clone(est), X, y, tr, te, p, kwargs) for i, ((tr, te), p) in enumerate(zip(folds, params))]
-
-
-def _rows(n):
-    return np.arange(n)
-
-
 def test_exact_scale_only_for_a_multiplying_float32_min_max_scaler():
     X, _ = _pixels()
     fitted = MinMaxScaler().fit(X)
-    scale = exact_scale([fitted], X, _rows(len(X)))
+    rows = np.arange(len(X))
+    scale = exact_scale([fitted], X, rows)
     np.testing.assert_array_equal(X * scale, fitted.transform(X))
     shifted = X + 1.0  # minimum 1: transform adds a non-zero min_, which XLA would fuse
-    assert exact_scale([MinMaxScaler().fit(shifted)], shifted, _rows(len(X))) is None
-    assert exact_scale([MinMaxScaler(clip=True).fit(X)], X, _rows(len(X))) is None
-    assert exact_scale([StandardScaler(with_mean=False).fit(X)], X, _rows(len(X))) is None  # float64
+    assert exact_scale([MinMaxScaler().fit(shifted)], shifted, rows) is None
+    assert exact_scale([MinMaxScaler(clip=True).fit(X)], X, rows) is None
+    assert exact_scale([StandardScaler(with_mean=False).fit(X)], X, rows) is None  # float64
     X64 = X.astype("float64")
-    assert exact_scale([MinMaxScaler().fit(X64)], X64, _rows(len(X))) is None
-    assert exact_scale([fitted, fitted], X, _rows(len(X))) is None
+    assert exact_scale([MinMaxScaler().fit(X64)], X64, rows) is None
+    assert exact_scale([fitted, fitted], X, rows) is None
 
     class Shifted(MinMaxScaler):  # a subclass may transform otherwise: not assumed
         pass
 
-    assert exact_scale([Shifted().fit(X)], X, _rows(len(X))) is None
+    assert exact_scale([Shifted().fit(X)], X, rows) is None
 
 
 @pytest.mark.parametrize("shift, layout", [(0.0, "one shared X"), (1.0, "per-member inputs")])
@@ -67,10 +53,10 @@ def test_pipeline_members_equal_their_sequential_fits(caplog, shift, layout):
     est = make_pipeline(MinMaxScaler(), small_mlp())
     params = [{"kerasclassifier__random_state": 10 + i} for i in range(3)]
     with caplog.at_level(logging.DEBUG, logger=LOGGER):
-        par = dict(run_fits(_tasks(est, X, y, params)))
+        par = dict(run_fits(fold_tasks(est, X, y, params)))
     assert "Trained 3 fits as one program" in caplog.text
     assert layout in caplog.text
-    seq = dict(_sequential_default(_tasks(est, X, y, params)))
+    seq = dict(_sequential_default(fold_tasks(est, X, y, params)))
     for i in range(3):
         a, b = par[i]["estimator"][-1], seq[i]["estimator"][-1]
         for wa, wb in zip(a.model_.get_weights(), b.model_.get_weights()):
@@ -87,7 +73,7 @@ def test_pipeline_members_equal_their_sequential_fits(caplog, shift, layout):
 def test_folds_given_as_boolean_masks_train_on_shared_x(caplog):
     X, y = _pixels()
     est = make_pipeline(MinMaxScaler(), small_mlp())
-    tasks = _tasks(est, X, y, [{"kerasclassifier__random_state": 10 + i} for i in range(3)])
+    tasks = fold_tasks(est, X, y, [{"kerasclassifier__random_state": 10 + i} for i in range(3)])
     masks = []
     for t in tasks:
         train = np.zeros(len(X), dtype=bool)

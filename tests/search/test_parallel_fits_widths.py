@@ -7,15 +7,13 @@ import logging
 import numpy as np
 import pytest
 from sklearn import model_selection as ms
-from sklearn.base import clone
-from sklearn.metrics import check_scoring
 
 from keraslab.search import JournaledGridSearchCV, parallel_fits
 from keraslab.search.vectorized import run_fits
 from keraslab.search.vectorized.grouping import _sequential_default
 from keraslab.search.vectorized.members import hidden_widths
 from keraslab.zoo.dense import make_model
-from vectorized_helpers import small_mlp, three_class_data
+from vectorized_helpers import fold_tasks, small_mlp, three_class_data
 
 LOGGER = "keraslab.search.parallel_fits"
 
@@ -28,15 +26,6 @@ def _clf(**kw):
     return small_mlp(**{"neurons_per_layer": 8, **kw})
 
 
-def _tasks(est, X, y, params):
-    idx = np.arange(len(X))
-    folds = [(idx[idx % 3 != f], idx[idx % 3 == f]) for f in range(3)]
-    kwargs = dict(scorer=check_scoring(est), fit_params={}, score_params={}, return_train_score=False,
-                  return_n_test_samples=True, return_times=True, return_parameters=False,
-                  error_score="raise", verbose=0, return_estimator=True)
-    return [(i, clone(est), X, y, *folds[i % 3], p, kwargs) for i, p in enumerate(params)]
-
-
 def test_members_of_different_widths_equal_their_sequential_fits(caplog):
     """Widths 5, 9 and 3 (MaxNorm, no dropout), each its own seed and learning rate: trained
     as one program zero-padded to width 9, weights and scores equal the sequential fits'."""
@@ -44,9 +33,9 @@ def test_members_of_different_widths_equal_their_sequential_fits(caplog):
     params = [{"neurons_per_layer": w, "random_state": 20 + i, "learning_rate": lr}
               for i, (w, lr) in enumerate([(5, 0.01), (9, 0.003), (3, 0.02)])]
     with caplog.at_level(logging.INFO, logger=LOGGER):
-        par = dict(run_fits(_tasks(_clf(), X, y, params)))
+        par = dict(run_fits(fold_tasks(_clf(), X, y, params)))
     assert "Trained 3 fits as one program (zero-padded to the widest member)" in caplog.text
-    seq = dict(_sequential_default(_tasks(_clf(), X, y, params)))
+    seq = dict(_sequential_default(fold_tasks(_clf(), X, y, params)))
     for i, width in enumerate([5, 9, 3]):
         a, b = par[i]["estimator"], seq[i]["estimator"]
         assert a.model_.layers[1].units == width and hidden_widths(a.model_) == (width, width)
@@ -96,8 +85,8 @@ def test_members_with_the_same_layers_share_one_predict_program_across_optimizer
     predict per layer architecture, and each member still predicts from its own weights."""
     X, y = _data(120)
     params = [{"optimizer": opt, "random_state": 5} for opt in ("adam", "adam", "sgd", "sgd")]
-    folds = [t[4:6] for t in _tasks(_clf(), X, y, params)[:2]]  # two folds per optimizer
-    tasks = [(i, *t[1:4], *folds[i % 2], *t[6:]) for i, t in enumerate(_tasks(_clf(), X, y, params))]
+    folds = [t[4:6] for t in fold_tasks(_clf(), X, y, params)[:2]]  # two folds per optimizer
+    tasks = [(i, *t[1:4], *folds[i % 2], *t[6:]) for i, t in enumerate(fold_tasks(_clf(), X, y, params))]
     par = dict(run_fits(tasks))
     models = [par[i]["estimator"].model_ for i in range(4)]
     assert len({id(m.predict_function) for m in models}) == 1

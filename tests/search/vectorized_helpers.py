@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import check_scoring
 
 from keraslab import KerasClassifier
 from keraslab.zoo.dense import make_model
@@ -21,3 +23,14 @@ def small_mlp(**kw) -> KerasClassifier:
     base = dict(build_fn=make_model, number_of_layers=2, neurons_per_layer=16, dropout_ratio=0.0,
                 epochs=3, batch_size=32, verbose=0)
     return KerasClassifier(**{**base, **kw})
+
+
+def fold_tasks(est, X, y, params) -> list[tuple]:
+    """``run_fits`` tasks: one per parameter dict, task ``i`` on the ``i % 3``-th of three
+    interleaved folds (row ``r`` is tested in fold ``r % 3``), estimators kept in the results."""
+    idx = np.arange(len(X))
+    folds = [(idx[idx % 3 != f], idx[idx % 3 == f]) for f in range(3)]
+    kwargs = dict(scorer=check_scoring(est), fit_params={}, score_params={}, return_train_score=False,
+                  return_n_test_samples=True, return_times=True, return_parameters=False,
+                  error_score="raise", verbose=0, return_estimator=True)
+    return [(i, clone(est), X, y, *folds[i % 3], p, kwargs) for i, p in enumerate(params)]

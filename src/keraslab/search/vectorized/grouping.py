@@ -19,7 +19,6 @@ import logging
 import os
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
@@ -240,11 +239,7 @@ def _run_eligible(tasks: list[Task], limit: int | None, fallback: list[Task]) ->
                 key = "padded:" + member.pad_key if member.pad_key else key
         merged.setdefault(key, []).extend(bucket)
     for bucket in merged.values():
-        # Each group is scored as soon as it is trained. Preparing the next group while the
-        # program runs was measured slower on 2 CPU cores: the next members' eager Keras ops
-        # queue behind the running program, and Python competes with XLA's threads for the cores.
-        for launched in _launch_bucket(bucket, limit, fallback, prepared):
-            yield from _finish(launched, fallback, predictors)
+        yield from _run_bucket(bucket, limit, fallback, prepared, predictors)
 
 
 def _form_groups(pairs: list[tuple[Member, Task]]) -> list[list[tuple[Member, Task]]]:
@@ -270,8 +265,8 @@ def _form_groups(pairs: list[tuple[Member, Task]]) -> list[list[tuple[Member, Ta
     return groups
 
 
-def _launch_bucket(tasks: list[Task], limit: int | None, fallback: list[Task],
-                   prepared: dict[int, Member]) -> Iterator[_Launched]:
+def _run_bucket(tasks: list[Task], limit: int | None, fallback: list[Task],
+                prepared: dict[int, Member], predictors: dict[str, Any]) -> Iterator[tuple[int, dict]]:
     pending = list(tasks)
     while pending:
         first = pending[0]
@@ -294,9 +289,10 @@ def _launch_bucket(tasks: list[Task], limit: int | None, fallback: list[Task],
             if len(group) == 1:  # nothing to share: run it exactly as a sequential fit would
                 fallback.append(group[0][1])
                 continue
-            launched = _launch(group, fallback)
-            if launched is not None:
-                yield launched
+            # Scored as soon as trained. Preparing the next group while a program runs was
+            # measured slower on 2 CPU cores: the next members' eager Keras ops queue behind
+            # the running program, and Python competes with XLA's threads for the cores.
+            yield from _train_and_score(group, fallback, predictors)
 
 
 def _prepare(task: Task, fallback: list[Task]) -> Member | None:
@@ -317,18 +313,9 @@ def _scatter(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-@dataclass
-class _Launched:
-    """A group whose program is running: its members, tasks and the seconds spent launching it."""
-
-    group: list[tuple[Member, Task]]
-    pending: Any  # program.PendingGroup
-    seconds: float
-
-
-def _launch(group: list[tuple[Member, Task]], fallback: list[Task]) -> _Launched | None:
-    """Stack the group's state and data and dispatch its program (without waiting for it)."""
-    from keraslab.search.vectorized.program import GroupData, launch_group  # imports JAX
+def _train(group: list[tuple[Member, Task]]):
+    """Train a group as one program; returns (result, wall seconds)."""
+    from keraslab.search.vectorized.program import GroupData, train_group  # imports JAX
 
     members = [m for m, _ in group]
     k = len(members)
@@ -365,14 +352,14 @@ def _launch(group: list[tuple[Member, Task]], fallback: list[Task]) -> _Launched
     logger.debug("Group of %d: %s, %.0f MB of inputs", k, "one shared X" if shared else "per-member inputs",
                  np.asarray(data.x).nbytes / 2**20)
     start = time.time()
-    try:
-        pending = launch_group([m.model for m in members], data, epochs=members[0].epochs,
-                               batch_size=members[0].batch_size)
-    except Exception as err:  # a layer or optimizer the vmapped step cannot run: fit them one by one
-        _log_once(f"the vectorised program failed ({type(err).__name__}: {err})")
-        fallback.extend(task for _, task in group)
-        return None
-    return _Launched(group=group, pending=pending, seconds=time.time() - start)
+    result = train_group([m.model for m in members], data, epochs=members[0].epochs,
+                         batch_size=members[0].batch_size)
+    wall = time.time() - start
+    padded = len({m.key for m in members}) > 1
+    logger.info("Trained %d fits as one program%s in %.2f s; each fit_time is its preparation plus "
+                "an apportioned 1/%d of that.", k, " (zero-padded to the widest member)" if padded else "",
+                wall, k)
+    return result, wall
 
 
 def _share_predict_function(template: Any, model: Any) -> None:
@@ -388,24 +375,15 @@ def _share_predict_function(template: Any, model: Any) -> None:
         model.predict_function = shared
 
 
-def _finish(launched: _Launched, fallback: list[Task], predictors: dict[str, Any]) -> Iterator[tuple[int, dict]]:
-    """Wait for a launched group, give each member its state back and score it."""
-    group = launched.group
-    start = time.time()
+def _train_and_score(group: list[tuple[Member, Task]], fallback: list[Task],
+                     predictors: dict[str, Any]) -> Iterator[tuple[int, dict]]:
     try:
-        result = launched.pending.result()
-    except Exception as err:  # the program failed while running: fit them one by one
+        result, wall = _train(group)
+    except Exception as err:  # a layer or optimizer the vmapped step cannot run: fit them one by one
         _log_once(f"the vectorised program failed ({type(err).__name__}: {err})")
         fallback.extend(task for _, task in group)
         return
     k = len(group)
-    # The group's own time: launching (tracing, dispatch) plus waiting for it; the next
-    # group's preparation, which ran meanwhile, is that group's.
-    wall = launched.seconds + time.time() - start
-    padded = len({m.key for m, _ in group}) > 1
-    logger.info("Trained %d fits as one program%s in %.2f s; each fit_time is its preparation plus "
-                "an apportioned 1/%d of that.", k, " (zero-padded to the widest member)" if padded else "",
-                wall, k)
     for i, (member, task) in enumerate(group):
         kwargs = dict(task[7], parameters=task[6])  # _fit_and_score returns the parameters it set
         # one predict program per layer architecture, across groups (Adam's and Adadelta's models alike)

@@ -350,8 +350,7 @@ def prepare_member(index: int, estimator: Any, X: Any, y: Any, train: Any, test:
                   sample_weight=weights, rows=rows, orders=orders, epochs=epochs, batch_size=batch_size,
                   key=_json(parts), prep_time=time.time() - start, x_test=X_test, y_test=y_test,
                   widths=widths, pad_key=None if widths is None else width_free_key(model, parts),
-                  x_scale=x_scale, predict_key=_json([type(model).__name__, model.get_config(),
-                                                      xw.shape[1:], str(xw.dtype)]))
+                  x_scale=x_scale, predict_key=_json(parts[:2] + parts[5:7]))  # class, layers, input
 
 
 def _positions(train: Any) -> np.ndarray:

@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 from keras.src import backend as _keras_backend
 
-__all__ = ["GroupData", "GroupResult", "PendingGroup", "launch_group", "train_group"]
+__all__ = ["GroupData", "GroupResult", "train_group"]
 
 
 @dataclass
@@ -189,39 +189,42 @@ def _epoch_plan(orders: list[np.ndarray], batch_size: int):
     return idx, act, partial
 
 
-@dataclass
-class PendingGroup:
-    """A group whose training has been dispatched; :meth:`result` waits for it.
+def _histories(logs: list[dict[str, np.ndarray]], k: int) -> tuple[list[dict[str, list[float]]], list]:
+    """Per-member histories, each up to and including the epoch its loss became non-finite
+    (model.fit's guard stops there; the program froze the member from the next step on)."""
+    history: list[dict[str, list[float]]] = [{} for _ in range(k)]
+    diverged: list[int | None] = [None] * k
+    for m in range(k):
+        for epoch, values in enumerate(logs):
+            for name, per_member in values.items():
+                history[m].setdefault(name, []).append(float(per_member[m]))
+            if "loss" in values and not np.isfinite(values["loss"][m]):
+                diverged[m] = epoch
+                break
+    return history, diverged
+
+
+def train_group(models: Sequence[Any], data: GroupData, *, epochs: int, batch_size: int) -> GroupResult:
+    """Train ``models`` (same architecture, built and compiled, optimizer built) together.
 
     Every epoch is dispatched at once: which members are still alive (finite loss) is
     decided on the device, so no epoch waits for the host to read its metrics.
-    """
 
-    state: tuple
-    logs: list[dict]  # per epoch: metric -> device array of shape (K,)
-    k: int
+    Parameters
+    ----------
+    models : sequence of K keras.Model
+        ``models[0]`` serves as the stateless template; the others only give their
+        initial state. Their variables are not changed here (see ``adopt``).
+    data : GroupData
+    epochs : int
+    batch_size : int
 
-    def result(self) -> GroupResult:
-        """Per-member histories (up to and including the epoch a loss became non-finite) and state."""
-        logs = [{name: np.asarray(v) for name, v in epoch.items()} for epoch in self.logs]
-        history: list[dict[str, list[float]]] = [{} for _ in range(self.k)]
-        diverged: list[int | None] = [None] * self.k
-        for m in range(self.k):
-            for epoch, values in enumerate(logs):
-                for name, per_member in values.items():
-                    history[m].setdefault(name, []).append(float(per_member[m]))
-                if "loss" in values and not np.isfinite(values["loss"][m]):
-                    diverged[m] = epoch  # model.fit's guard stops here; the program froze the member
-                    break
-        # One transfer to host memory per stacked variable; members are sliced from NumPy arrays.
-        state = tuple([np.asarray(v) for v in part] for part in self.state)
-        return GroupResult(state=state, history=history, diverged_at=diverged)
-
-
-def launch_group(models: Sequence[Any], data: GroupData, *, epochs: int, batch_size: int) -> PendingGroup:
-    """Dispatch the training of ``models`` together and return without waiting for it.
-
-    Parameters and the result (``launch_group(...).result()``) as :func:`train_group`.
+    Returns
+    -------
+    GroupResult
+        Stacked final state (leading axis K), per-member history (``loss`` and the
+        compiled metrics per epoch, as ``model.fit`` reports them) and, per member,
+        the 0-based epoch its loss became NaN or infinite (it stopped there), else None.
     """
     template = models[0]
     k = len(models)
@@ -250,26 +253,7 @@ def launch_group(models: Sequence[Any], data: GroupData, *, epochs: int, batch_s
                                scales, alive)
         epoch_logs, alive = epoch_end_fn(state[3], alive)
         logs.append(epoch_logs)
-    return PendingGroup(state=state, logs=logs, k=k)
-
-
-def train_group(models: Sequence[Any], data: GroupData, *, epochs: int, batch_size: int) -> GroupResult:
-    """Train ``models`` (same architecture, built and compiled, optimizer built) together.
-
-    Parameters
-    ----------
-    models : sequence of K keras.Model
-        ``models[0]`` serves as the stateless template; the others only give their
-        initial state. Their variables are not changed here (see ``adopt``).
-    data : GroupData
-    epochs : int
-    batch_size : int
-
-    Returns
-    -------
-    GroupResult
-        Stacked final state (leading axis K), per-member history (``loss`` and the
-        compiled metrics per epoch, as ``model.fit`` reports them) and, per member,
-        the 0-based epoch its loss became NaN or infinite (it stopped there), else None.
-    """
-    return launch_group(models, data, epochs=epochs, batch_size=batch_size).result()
+    history, diverged = _histories([{name: np.asarray(v) for name, v in e.items()} for e in logs], k)
+    # One transfer to host memory per stacked variable; members are sliced from NumPy arrays.
+    state = tuple([np.asarray(v) for v in part] for part in state)
+    return GroupResult(state=state, history=history, diverged_at=diverged)
